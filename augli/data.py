@@ -1,0 +1,110 @@
+"""The MTG-Jamendo metadata: split TSVs, the tag list, the ground truth and where they live."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from augli.errors import AugliError
+from augli.files import load_npy
+
+DATASET_DIR = "mtg-jamendo-dataset"
+TAG_LIST = "data/tags/moodtheme_split.txt"
+SPLIT_0 = "data/splits/split-0"
+SPLITS = ("train", "validation", "test")
+# MTG moved the results in 2020; `results/mediaeval2019` (the 2019 path) is now a symlink.
+GROUNDTRUTH_CANDIDATES = ("results/mediaeval2019/groundtruth.npy", "results/mediaeval/groundtruth.npy")
+TSV_COLUMNS = ("TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION", "TAGS")
+
+
+@dataclass(frozen=True)
+class Track:
+    track_id: str
+    artist_id: str
+    album_id: str
+    path: str  # relative to the audio root, with extension, e.g. "48/948.mp3"
+    duration: float  # seconds
+    tags: tuple
+
+
+def split_tsv(split_dir, split):
+    """`<split_dir>/autotagging_moodtheme-<split>.tsv`, the naming of MTG's split files."""
+    return Path(split_dir) / f"autotagging_moodtheme-{split}.tsv"
+
+
+def read_split(tsv_path):
+    """Tracks of one split TSV in file order. Tags run from the TAGS column to the end of the line."""
+    tsv_path = Path(tsv_path)
+    try:
+        lines = tsv_path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise AugliError(f"cannot read split file {tsv_path}: {error}") from None
+    if not lines or tuple(lines[0].rstrip("\r").split("\t")) != TSV_COLUMNS:
+        raise AugliError(f"{tsv_path} is not an MTG-Jamendo split TSV: the header must be {' '.join(TSV_COLUMNS)}")
+    tracks = []
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.rstrip("\r").split("\t")
+        if len(fields) < len(TSV_COLUMNS):
+            raise AugliError(f"{tsv_path} line {number}: expected at least {len(TSV_COLUMNS)} tab-separated fields, found {len(fields)}")
+        try:
+            duration = float(fields[4])
+        except ValueError:
+            raise AugliError(f"{tsv_path} line {number}: DURATION {fields[4]!r} is not a number") from None
+        tracks.append(Track(*fields[:4], duration, tuple(fields[5:])))
+    if not tracks:
+        raise AugliError(f"{tsv_path} lists no tracks")
+    return tracks
+
+
+def tags_of(tracks):
+    """The sorted set of tags, as scikit-learn's MultiLabelBinarizer fitted on these tracks orders them."""
+    return sorted({tag for track in tracks for tag in track.tags})
+
+
+def binarize(tracks, tags, source="the split"):
+    """Tracks x tags 0/1 matrix (int64) in the given tag order; a tag outside `tags` is an error."""
+    column = {tag: index for index, tag in enumerate(tags)}
+    matrix = np.zeros((len(tracks), len(tags)), dtype=np.int64)
+    for row, track in enumerate(tracks):
+        for tag in track.tags:
+            if tag not in column:
+                raise AugliError(f"tag {tag!r} of track {track.path} in {source} is not among the {len(tags)} training tags")
+            matrix[row, column[tag]] = 1
+    return matrix
+
+
+def read_tag_list(path):
+    path = Path(path)
+    try:
+        tags = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as error:
+        raise AugliError(f"cannot read tag list {path}: {error}") from None
+    if not tags:
+        raise AugliError(f"tag list {path} is empty")
+    return tags
+
+
+def tag_list_path(media_eval_path):
+    return Path(media_eval_path) / DATASET_DIR / TAG_LIST
+
+
+def split_dir(media_eval_path):
+    return Path(media_eval_path) / DATASET_DIR / SPLIT_0
+
+
+def groundtruth_path(media_eval_path):
+    """The test ground truth: the 2019 location first, then today's MTG layout."""
+    dataset = Path(media_eval_path) / DATASET_DIR
+    for candidate in GROUNDTRUTH_CANDIDATES:
+        if (dataset / candidate).is_file():
+            return dataset / candidate
+    tried = " or ".join(str(dataset / candidate) for candidate in GROUNDTRUTH_CANDIDATES)
+    raise AugliError(f"no ground truth found: looked for {tried}")
+
+
+def load_groundtruth(media_eval_path):
+    path = groundtruth_path(media_eval_path)
+    groundtruth = load_npy(path)
+    if groundtruth.ndim != 2:
+        raise AugliError(f"ground truth {path} must be tracks x tags, found shape {groundtruth.shape}")
+    return groundtruth.astype(bool)

@@ -1,0 +1,47 @@
+"""Writing outputs so that an interrupted run never leaves a half-written file."""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from augli.errors import AugliError
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="wb"):
+    """Open a temporary file next to `path`; rename it onto `path` only if the block succeeds.
+
+    The temporary name keeps the suffix, so tools that look at extensions behave the same.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def save_npy(path, array):
+    with atomic_open(path, "wb") as handle:
+        np.save(handle, array)
+
+
+def write_text(path, text):
+    with atomic_open(path, "w") as handle:
+        handle.write(text)
+
+
+def load_npy(path):
+    """np.load with one clear line for a file that is missing or not an .npy array."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:
+        raise AugliError(f"cannot read {path}: {error}") from None
