@@ -22,7 +22,7 @@ demo: $(VENV)/installed
 	$(PY) fusion.py -mep tests/fixtures/MEDIAEVAL19 -fbp build/demo/fusion -o build/demo/fusion-results
 
 labels: $(VENV)/installed
-	$(PY) labels/make_labels.py $(SPLIT_DIR) labels
+	$(PY) -m labels.make_labels $(SPLIT_DIR) labels
 
 clean:
 	rm -rf build $(VENV)

@@ -108,3 +108,11 @@ def load_groundtruth(media_eval_path):
     if groundtruth.ndim != 2:
         raise AugliError(f"ground truth {path} must be tracks x tags, found shape {groundtruth.shape}")
     return groundtruth.astype(bool)
+
+
+def label_csv(tracks):
+    """DeepSpectrum's label file for a split: `filename,label`, the track's PATH and its first tag.
+
+    DeepSpectrum only extracts the files a label file lists; the label itself is dropped by `-nl`.
+    """
+    return "filename,label\n" + "".join(f"{track.path},{track.tags[0]}\n" for track in tracks)

@@ -9,6 +9,10 @@ import numpy as np
 
 from augli.errors import AugliError
 
+# Read once: os.umask can only be queried by setting it.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_open(path, mode="wb"):
@@ -20,6 +24,7 @@ def atomic_open(path, mode="wb"):
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
     try:
+        os.chmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
         with os.fdopen(fd, mode) as handle:
             yield handle
         os.replace(tmp_name, path)

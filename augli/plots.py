@@ -1,0 +1,30 @@
+"""Figures for the result folders.
+
+`matplotlib.figure.Figure` renders without pyplot, so no display or backend choice is involved.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from augli.files import atomic_open
+
+TAG_PREFIX = "mood/theme---"
+
+
+def plot_per_tag_pr_auc(path, tags, per_tag):
+    """A tags x groups heat map of PR-AUC.
+
+    One image (rather than hundreds of bars or cell labels) keeps the plot a small part of a fusion run.
+    """
+    names = list(per_tag)
+    values = np.column_stack([per_tag[name] for name in names])
+    figure = Figure(figsize=(0.8 * len(names) + 2.5, 0.16 * len(tags) + 1.2))
+    figure.subplots_adjust(left=0.28, right=0.95, top=1 - 0.5 / figure.get_figheight(), bottom=0.35 / figure.get_figheight())
+    axes = figure.add_subplot()
+    image = axes.imshow(values, aspect="auto", cmap="viridis", vmin=0, vmax=max(values.max(), 1e-6))
+    axes.set_xticks(range(len(names)), names, fontsize=8)
+    axes.xaxis.tick_top()
+    axes.set_yticks(range(len(tags)), [tag.removeprefix(TAG_PREFIX) for tag in tags], fontsize=7)
+    figure.colorbar(image, ax=axes, fraction=0.08, pad=0.02, label="PR-AUC on the test set")
+    with atomic_open(path, "wb") as handle:
+        figure.savefig(handle, format="png", dpi=100)
