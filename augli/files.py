@@ -11,14 +11,15 @@ from augli.errors import AugliError
 
 
 @contextlib.contextmanager
-def atomic_open(path, mode="wb"):
+def atomic_open(path, mode="wb", temp_suffix=None):
     """Open a temporary file next to `path`; rename it onto `path` only if the block succeeds.
 
-    The temporary name keeps the suffix, so tools that look at extensions behave the same.
+    By default the temporary name keeps the suffix, so tools that look at extensions behave the
+    same; `temp_suffix` replaces it where a leftover temporary must not look like an output.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=temp_suffix or f".tmp{path.suffix}")
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle

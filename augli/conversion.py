@@ -1,0 +1,156 @@
+"""The job behind prepare_audio.py: which tracks to convert, converting them in parallel, the tally.
+
+A wav that exists under its final name is complete (every wav is written under a temporary name
+and renamed when done), so a second run only converts what the first did not.
+"""
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from tqdm import tqdm
+
+from augli.audio import AUDIO_SUFFIXES, LOW_QUALITY_SUFFIX, load_mono, wav_name, write_wav
+from augli.checksums import read_sha256_list, verify
+from augli.data import read_split
+from augli.errors import AugliError
+
+DEFAULT_JOBS = len(os.sched_getaffinity(0))
+
+
+@dataclass(frozen=True)
+class Conversion:
+    source: Path
+    output: Path
+    sha256: str | None = None  # the source's expected digest; None: not checked
+
+
+@dataclass
+class Tally:
+    converted: int = 0
+    already_done: int = 0
+    failures: list = field(default_factory=list)  # one line per failed track, naming it and why
+
+    def summary(self):
+        lines = [f"converted {self.converted}, already done {self.already_done}, failed {len(self.failures)}"]
+        lines += [f"FAILED {failure}" for failure in sorted(self.failures)]
+        return "\n".join(lines)
+
+
+def find_audio(source_dir):
+    """Audio files below `source_dir` as sorted relative POSIX paths; hidden files are skipped."""
+    found = []
+    for folder, subfolders, files in os.walk(source_dir):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        relative_folder = PurePosixPath(Path(folder).relative_to(source_dir))
+        found += [
+            str(relative_folder / name)
+            for name in files
+            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_SUFFIXES
+        ]
+    return sorted(found)
+
+
+def split_track_paths(split_files):
+    """The PATHs of the split TSVs, first occurrence first."""
+    return list(dict.fromkeys(track.path for split_file in split_files for track in read_split(split_file)))
+
+
+def locate(source_dir, track_path):
+    """The source of a TSV PATH as a relative path: the file itself or MTG's low-quality `.low.mp3`."""
+    candidates = [track_path]
+    if track_path.endswith(".mp3"):
+        candidates.append(track_path[: -len(".mp3")] + LOW_QUALITY_SUFFIX)
+    return next((candidate for candidate in candidates if (Path(source_dir) / candidate).is_file()), None)
+
+
+def plan(source_dir, output_dir, split_files=(), checksum_file=None):
+    """The conversions still to do, and a tally holding the tracks done already or impossible to do.
+
+    Without split files every audio file below `source_dir` is a track; with them, their PATHs are.
+    """
+    source_dir, output_dir = Path(source_dir), Path(output_dir)
+    if output_dir.resolve().is_relative_to(source_dir.resolve()):
+        raise AugliError(f"the output folder {output_dir} must not be inside the source folder {source_dir}")
+    tally = Tally()
+    sources = {}  # output -> relative source path
+    if split_files:
+        track_paths = split_track_paths(split_files)
+        for track_path in track_paths:
+            output = output_dir / wav_name(track_path)
+            if output.exists():
+                tally.already_done += 1
+                continue
+            source = locate(source_dir, track_path)
+            if source is None:
+                tally.failures.append(f"{source_dir / track_path}: no such file (nor {LOW_QUALITY_SUFFIX})")
+            else:
+                sources[output] = source
+        if tally.failures and len(tally.failures) == len(track_paths):
+            named = ", ".join(str(split_file) for split_file in split_files)
+            raise AugliError(f"none of the {len(track_paths)} tracks listed in {named} is below {source_dir}")
+    else:
+        for source in find_audio(source_dir):
+            output = output_dir / wav_name(source)
+            if output in sources:
+                raise AugliError(f"{source_dir / sources[output]} and {source_dir / source} would both become {output}")
+            sources[output] = source
+        if not sources:
+            raise AugliError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) below {source_dir}")
+        tally.already_done = sum(output.exists() for output in sources)
+        sources = {output: source for output, source in sources.items() if not output.exists()}
+    digests = read_sha256_list(checksum_file) if checksum_file else None
+    if digests is not None and sources and not digests.keys() & set(sources.values()):
+        example = next(iter(digests))
+        raise AugliError(f"none of the {len(sources)} files to convert is listed in {checksum_file} (it lists paths like {example})")
+    conversions = []
+    for output, source in sorted(sources.items()):
+        expected = None if digests is None else digests.get(source)
+        if digests is not None and expected is None:
+            tally.failures.append(f"{source_dir / source}: not in the checksum list {checksum_file}")
+        else:
+            conversions.append(Conversion(source_dir / source, output, expected))
+    return conversions, tally
+
+
+def convert(conversion):
+    """Verify the source if a digest is given, then write its 16 kHz mono wav."""
+    if conversion.sha256 is not None:
+        verify(conversion.source, conversion.sha256)
+    mono, rate = load_mono(conversion.source)
+    write_wav(conversion.output, mono, rate)
+
+
+def try_convert(conversion):
+    """None on success, else the one-line reason; runs in a worker process."""
+    try:
+        convert(conversion)
+    except AugliError as error:
+        return error.message
+    return None
+
+
+def outcomes(conversions, jobs):
+    """Each conversion's failure or None, in the order they finish; in this process when jobs is 1."""
+    if jobs == 1:
+        yield from map(try_convert, conversions)
+        return
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
+        futures = [pool.submit(try_convert, conversion) for conversion in conversions]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)  # on Ctrl-C, start nothing new
+
+
+def prepare_audio(source_dir, output_dir, split_files=(), checksum_file=None, jobs=DEFAULT_JOBS):
+    """Convert the tracks below `source_dir` to 16 kHz mono 16-bit wavs below `output_dir`; the tally."""
+    conversions, tally = plan(source_dir, output_dir, split_files, checksum_file)
+    for failure in tqdm(outcomes(conversions, jobs), total=len(conversions), unit="track", desc="converting"):
+        if failure is None:
+            tally.converted += 1
+        else:
+            tally.failures.append(failure)
+    return tally
