@@ -2,22 +2,17 @@
 
 import hashlib
 import re
-from pathlib import Path
 
 from augli.errors import AugliError
+from augli.files import read_lines
 
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 
 def read_sha256_list(path):
     """{relative path: lowercase hex digest} of a list such as `autotagging_moodtheme_audio_sha256_tracks.txt`."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise AugliError(f"cannot read checksum list {path}: {error}") from None
     digests = {}
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(read_lines(path, "checksum list"), start=1):
         if not line.strip():
             continue
         fields = line.split()

@@ -40,6 +40,14 @@ def write_text(path, text):
         handle.write(text)
 
 
+def read_lines(path, what):
+    """The lines of a UTF-8 text file, or one clear line naming `what` the file is meant to be."""
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise AugliError(f"cannot read {what} {path}: {error}") from None
+
+
 def load_npy(path):
     """np.load with one clear line for a file that is missing or not an .npy array."""
     try:

@@ -161,6 +161,9 @@ def test_checksum_lists_are_parsed_strictly(tmp_path):
     bad.write_text("\n")
     with pytest.raises(AugliError, match=r"checksum list .*bad\.txt is empty$"):
         read_sha256_list(bad)
+    bad.write_bytes(b"\xff\xfe not text")
+    with pytest.raises(AugliError, match=r"^cannot read checksum list .*bad\.txt: 'utf-8' codec can't decode byte 0xff"):
+        read_sha256_list(bad)
     with pytest.raises(AugliError, match=r"fails its checksum"):
         verify(good, "0" * 64)
 
