@@ -53,59 +53,61 @@ def find_audio(source_dir):
 
 
 def split_track_paths(split_files):
-    """The PATHs of the split TSVs, first occurrence first."""
-    return list(dict.fromkeys(track.path for split_file in split_files for track in read_split(split_file)))
+    """The PATHs of the split TSVs, sorted, each once."""
+    return sorted({track.path for split_file in split_files for track in read_split(split_file)})
 
 
 def locate(source_dir, track_path):
-    """The source of a TSV PATH as a relative path: the file itself or MTG's low-quality `.low.mp3`."""
-    candidates = [track_path]
+    """The source of a TSV PATH: the file itself, else MTG's low-quality `.low.mp3`, else (missing) the PATH."""
     if track_path.endswith(".mp3"):
-        candidates.append(track_path[: -len(".mp3")] + LOW_QUALITY_SUFFIX)
-    return next((candidate for candidate in candidates if (Path(source_dir) / candidate).is_file()), None)
+        low_quality = track_path[: -len(".mp3")] + LOW_QUALITY_SUFFIX
+        if not (Path(source_dir) / track_path).is_file() and (Path(source_dir) / low_quality).is_file():
+            return low_quality
+    return track_path
+
+
+def wanted_sources(source_dir, split_files=()):
+    """{wav name: source path relative to `source_dir`}, sorted by wav name.
+
+    Without split files every audio file below `source_dir` is wanted; with them, their PATHs are.
+    """
+    if split_files:
+        return {wav_name(path): locate(source_dir, path) for path in split_track_paths(split_files)}
+    wanted = {}
+    for source in find_audio(source_dir):
+        name = wav_name(source)
+        if name in wanted:
+            raise AugliError(f"{source_dir / wanted[name]} and {source_dir / source} would both be converted to {name}")
+        wanted[name] = source
+    if not wanted:
+        raise AugliError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) below {source_dir}")
+    return wanted
 
 
 def plan(source_dir, output_dir, split_files=(), checksum_file=None):
-    """The conversions still to do, and a tally holding the tracks done already or impossible to do.
-
-    Without split files every audio file below `source_dir` is a track; with them, their PATHs are.
-    """
+    """The conversions still to do, and a tally holding the tracks done already or impossible to do."""
     source_dir, output_dir = Path(source_dir), Path(output_dir)
     if output_dir.resolve().is_relative_to(source_dir.resolve()):
         raise AugliError(f"the output folder {output_dir} must not be inside the source folder {source_dir}")
+    wanted = wanted_sources(source_dir, split_files)
     tally = Tally()
-    sources = {}  # output -> relative source path
-    if split_files:
-        track_paths = split_track_paths(split_files)
-        for track_path in track_paths:
-            output = output_dir / wav_name(track_path)
-            if output.exists():
-                tally.already_done += 1
-                continue
-            source = locate(source_dir, track_path)
-            if source is None:
-                tally.failures.append(f"{source_dir / track_path}: no such file (nor {LOW_QUALITY_SUFFIX})")
-            else:
-                sources[output] = source
-        if tally.failures and len(tally.failures) == len(track_paths):
-            named = ", ".join(str(split_file) for split_file in split_files)
-            raise AugliError(f"none of the {len(track_paths)} tracks listed in {named} is below {source_dir}")
-    else:
-        for source in find_audio(source_dir):
-            output = output_dir / wav_name(source)
-            if output in sources:
-                raise AugliError(f"{source_dir / sources[output]} and {source_dir / source} would both become {output}")
-            sources[output] = source
-        if not sources:
-            raise AugliError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) below {source_dir}")
-        tally.already_done = sum(output.exists() for output in sources)
-        sources = {output: source for output, source in sources.items() if not output.exists()}
+    pending = {}  # output -> source relative to source_dir
+    for name, source in wanted.items():
+        if (output_dir / name).exists():
+            tally.already_done += 1
+        elif not (source_dir / source).is_file():
+            tally.failures.append(f"{source_dir / source}: no such file (nor {LOW_QUALITY_SUFFIX})")
+        else:
+            pending[output_dir / name] = source
+    if len(tally.failures) == len(wanted):
+        named = ", ".join(str(split_file) for split_file in split_files)
+        raise AugliError(f"none of the {len(wanted)} tracks listed in {named} is below {source_dir}")
     digests = read_sha256_list(checksum_file) if checksum_file else None
-    if digests is not None and sources and not digests.keys() & set(sources.values()):
+    if digests is not None and pending and not digests.keys() & set(pending.values()):
         example = next(iter(digests))
-        raise AugliError(f"none of the {len(sources)} files to convert is listed in {checksum_file} (it lists paths like {example})")
+        raise AugliError(f"none of the {len(pending)} files to convert is listed in {checksum_file} (it lists paths like {example})")
     conversions = []
-    for output, source in sorted(sources.items()):
+    for output, source in pending.items():
         expected = None if digests is None else digests.get(source)
         if digests is not None and expected is None:
             tally.failures.append(f"{source_dir / source}: not in the checksum list {checksum_file}")

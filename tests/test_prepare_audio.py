@@ -293,7 +293,7 @@ def test_cli_help_shows_the_default_jobs():
         (["{tmp}/audio", "{tmp}/wav", "--sha256", "{tmp}/no.txt"], "Error: Invalid value for '--sha256': File '{tmp}/no.txt' does not exist."),
         (["{tmp}/audio", "{tmp}/audio/wav"], "Error: the output folder {tmp}/audio/wav must not be inside the source folder {tmp}/audio"),
         (["{tmp}/empty", "{tmp}/wav"], "Error: no audio files (.flac, .mp3, .ogg, .wav) below {tmp}/empty"),
-        (["{tmp}/twins", "{tmp}/wav"], "Error: {tmp}/twins/a/1.mp3 and {tmp}/twins/a/1.ogg would both become {tmp}/wav/a/1.wav"),
+        (["{tmp}/twins", "{tmp}/wav"], "Error: {tmp}/twins/a/1.mp3 and {tmp}/twins/a/1.ogg would both be converted to a/1.wav"),
         (["{tmp}/audio", "{tmp}/wav", "--tsv", "{tmp}/bad.tsv"], "Error: {tmp}/bad.tsv is not an MTG-Jamendo split TSV: the header must be TRACK_ID ARTIST_ID ALBUM_ID PATH DURATION TAGS"),
         (["{tmp}/audio", "{tmp}/wav", "--sha256", "{tmp}/bad.tsv"], "Error: {tmp}/bad.tsv line 1: expected '<64 hex digits> <path>', found 'not a header'"),
     ],
