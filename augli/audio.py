@@ -16,7 +16,7 @@ from augli.files import atomic_open
 # The CRNN's VGGish branch and its kapre mel front end were built for 16 kHz audio.
 SAMPLE_RATE_HZ = 16000
 WAV_SUBTYPE = "PCM_16"
-RESAMPLE_QUALITY = "HQ"  # soxr's 20-bit quality: far below the 16-bit output's noise floor
+RESAMPLE_QUALITY = "HQ"  # soxr's 20-bit precision: finer than the 16-bit output can hold
 AUDIO_SUFFIXES = (".flac", ".mp3", ".ogg", ".wav")
 # MTG's `audio-low` download names a track `48/948.low.mp3` where the split TSVs say `48/948.mp3`.
 LOW_QUALITY_SUFFIX = ".low.mp3"

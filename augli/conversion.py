@@ -4,6 +4,7 @@ A wav that exists under its final name is complete (every wav is written under a
 and renamed when done), so a second run only converts what the first did not.
 """
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -16,7 +17,8 @@ from augli.checksums import read_sha256_list, verify
 from augli.data import read_split
 from augli.errors import AugliError
 
-DEFAULT_JOBS = len(os.sched_getaffinity(0))
+# The cores this process may use (a container's share, not the host's); macOS lacks sched_getaffinity.
+DEFAULT_JOBS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,8 @@ def outcomes(conversions, jobs):
     if jobs == 1:
         yield from map(try_convert, conversions)
         return
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    # forkserver: workers never fork a parent that may hold threads (tqdm's monitor, TensorFlow's pools).
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver"))
     try:
         futures = [pool.submit(try_convert, conversion) for conversion in conversions]
         for future in as_completed(futures):

@@ -1,7 +1,6 @@
 """prepare_audio.py and its library: decode, downmix, resample, verify, resume, report."""
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 from augli import audio
 from augli.audio import SAMPLE_RATE_HZ, downmix, load_mono, wav_name, wav_path, write_wav
 from augli.checksums import read_sha256_list, verify
-from augli.conversion import find_audio, plan, prepare_audio
+from augli.conversion import DEFAULT_JOBS, find_audio, plan, prepare_audio
 from augli.errors import AugliError
 from prepare_audio import main
 
@@ -281,7 +280,7 @@ def test_cli_tsv_option(source, tmp_path):
 def test_cli_help_shows_the_default_jobs():
     result = run_cli("--help")
     assert result.exit_code == 0
-    assert f"[default: {len(os.sched_getaffinity(0))}; x>=1]" in result.stdout
+    assert f"[default: {DEFAULT_JOBS}; x>=1]" in result.stdout
 
 
 @pytest.mark.parametrize(
