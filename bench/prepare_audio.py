@@ -1,8 +1,10 @@
 """Tracks per second of prepare_audio against `ffmpeg -ac 1 -ar 16000` on the same synthetic mp3s.
 
-    python -m bench.prepare_audio --tracks 64 -j 2
+    python -m bench.prepare_audio --tracks 64 -j 2 --repeats 3
 
-Both run with the same number of parallel workers; ffmpeg is skipped when it is not on PATH.
+Both run with the same number of parallel workers, alternately, each from an empty output folder;
+the median of the repeats is reported, so that load from elsewhere hits both sides alike. ffmpeg is
+skipped when it is not on PATH.
 Besides the speed, it prints how far the two conversions are apart (different mp3 decoders and
 resamplers), as a signal-to-difference ratio.
 """
@@ -60,10 +62,16 @@ def ffmpeg_convert(source_root, output_root, jobs):
         list(pool.map(convert, sorted(source_root.rglob("*.mp3"))))
 
 
-def timed(function, *args):
+def timed(function, source_root, output_root, jobs):
+    """Seconds for one conversion of everything into a fresh `output_root`."""
+    shutil.rmtree(output_root, ignore_errors=True)
     start = time.perf_counter()
-    function(*args)
+    function(source_root, output_root, jobs)
     return time.perf_counter() - start
+
+
+def ours(source_root, output_root, jobs):
+    prepare_audio(source_root, output_root, jobs=jobs)
 
 
 def difference_db(ours_root, theirs_root):
@@ -82,20 +90,28 @@ def difference_db(ours_root, theirs_root):
 @click.option("--tracks", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--seconds", type=click.FloatRange(min=1), default=30.0, show_default=True, help="Length of each track (MTG's clips: 30 s).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def main(tracks, seconds, jobs, seed):
+def main(tracks, seconds, jobs, repeats, seed):
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         make_tracks(scratch / "audio", tracks, seconds, seed)
-        ours_s = timed(prepare_audio, scratch / "audio", scratch / "ours", (), None, jobs)
-        click.echo(f"{tracks} stereo {SOURCE_RATE_HZ} Hz mp3s of {seconds:g} s, {jobs} workers")
-        click.echo(f"prepare_audio: {tracks / ours_s:.2f} tracks/s ({ours_s:.1f} s)")
-        if shutil.which("ffmpeg") is None:
+        sides = {"prepare_audio": (ours, scratch / "ours")}
+        if shutil.which("ffmpeg") is not None:
+            sides["ffmpeg -ac 1 -ar 16000"] = (ffmpeg_convert, scratch / "ffmpeg")
+        seconds_taken = {name: [] for name in sides}
+        for _ in range(repeats):
+            for name, (function, output_root) in sides.items():
+                seconds_taken[name].append(timed(function, scratch / "audio", output_root, jobs))
+        median_s = {name: float(np.median(taken)) for name, taken in seconds_taken.items()}
+
+        click.echo(f"{tracks} stereo {SOURCE_RATE_HZ} Hz mp3s of {seconds:g} s, {jobs} workers, median of {repeats}")
+        for name, taken in median_s.items():
+            click.echo(f"{name}: {tracks / taken:.2f} tracks/s ({taken:.1f} s)")
+        if len(sides) == 1:
             click.echo("ffmpeg: not on PATH, skipped")
             return
-        ffmpeg_s = timed(ffmpeg_convert, scratch / "audio", scratch / "ffmpeg", jobs)
-        click.echo(f"ffmpeg -ac 1 -ar 16000: {tracks / ffmpeg_s:.2f} tracks/s ({ffmpeg_s:.1f} s)")
-        click.echo(f"prepare_audio / ffmpeg speed: {ffmpeg_s / ours_s:.2f}")
+        click.echo(f"prepare_audio / ffmpeg speed: {median_s['ffmpeg -ac 1 -ar 16000'] / median_s['prepare_audio']:.2f}")
         click.echo(f"worst signal-to-difference, ours vs ffmpeg: {difference_db(scratch / 'ours', scratch / 'ffmpeg'):.1f} dB")
 
 

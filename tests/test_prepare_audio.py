@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from augli import audio
 from augli.audio import SAMPLE_RATE_HZ, downmix, load_mono, wav_name, wav_path, write_wav
 from augli.checksums import read_sha256_list, verify
-from augli.conversion import DEFAULT_JOBS, find_audio, plan, prepare_audio
+from augli.conversion import DEFAULT_JOBS, find_audio, plan, prepare_audio, split_track_paths
 from augli.errors import AugliError
 from prepare_audio import main
 
@@ -309,3 +309,12 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(source, tmp_path, argument
     assert result.stderr.splitlines()[-1] == error.format(tmp=tmp_path)
     assert result.stdout == ""
     assert not (tmp_path / "wav").exists() and not (source / "wav").exists()
+
+
+def test_the_real_split_0_paths_give_one_wav_each():
+    split_dir = Path(__file__).parent / "fixtures/MEDIAEVAL19/mtg-jamendo-dataset/data/splits/split-0"
+    paths = split_track_paths(sorted(split_dir.glob("autotagging_moodtheme-*.tsv")))
+    names = {wav_name(path) for path in paths}
+    assert (len(paths), len(names)) == (17982, 17982)
+    assert paths[0] == "00/1009600.mp3" and wav_name(paths[0]) == "00/1009600.wav"
+    assert all(name.endswith(".wav") and name.count("/") == 1 for name in names)
