@@ -135,17 +135,20 @@ def try_convert(conversion):
     return None
 
 
-def outcomes(conversions, jobs):
-    """Each conversion's failure or None, in the order they finish; in this process when jobs is 1."""
+def run(conversions, jobs, record):
+    """Convert, calling `record(failure or None)` as each finishes; in this process when jobs is 1.
+
+    Not a generator: the pool must be shut down the moment anything (Ctrl-C included) stops the loop.
+    """
     if jobs == 1:
-        yield from map(try_convert, conversions)
+        for conversion in conversions:
+            record(try_convert(conversion))
         return
     # forkserver: workers never fork a parent that may hold threads (tqdm's monitor, TensorFlow's pools).
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver"))
     try:
-        futures = [pool.submit(try_convert, conversion) for conversion in conversions]
-        for future in as_completed(futures):
-            yield future.result()
+        for future in as_completed([pool.submit(try_convert, conversion) for conversion in conversions]):
+            record(future.result())
     finally:
         pool.shutdown(cancel_futures=True)  # on Ctrl-C, start nothing new
 
@@ -153,9 +156,14 @@ def outcomes(conversions, jobs):
 def prepare_audio(source_dir, output_dir, split_files=(), checksum_file=None, jobs=DEFAULT_JOBS):
     """Convert the tracks below `source_dir` to 16 kHz mono 16-bit wavs below `output_dir`; the tally."""
     conversions, tally = plan(source_dir, output_dir, split_files, checksum_file)
-    for failure in tqdm(outcomes(conversions, jobs), total=len(conversions), unit="track", desc="converting"):
-        if failure is None:
-            tally.converted += 1
-        else:
-            tally.failures.append(failure)
+    with tqdm(total=len(conversions), unit="track", desc="converting") as progress:
+
+        def record(failure):
+            if failure is None:
+                tally.converted += 1
+            else:
+                tally.failures.append(failure)
+            progress.update()
+
+        run(conversions, jobs, record)
     return tally
