@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from augli.errors import AugliError
-from augli.files import load_npy
+from augli.files import load_npy, read_lines
 
 DATASET_DIR = "mtg-jamendo-dataset"
 TAG_LIST = "data/tags/moodtheme_split.txt"
@@ -35,10 +35,7 @@ def split_tsv(split_dir, split):
 def read_split(tsv_path):
     """Tracks of one split TSV in file order. Tags run from the TAGS column to the end of the line."""
     tsv_path = Path(tsv_path)
-    try:
-        lines = tsv_path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise AugliError(f"cannot read split file {tsv_path}: {error}") from None
+    lines = read_lines(tsv_path, "split file")
     if not lines or tuple(lines[0].rstrip("\r").split("\t")) != TSV_COLUMNS:
         raise AugliError(f"{tsv_path} is not an MTG-Jamendo split TSV: the header must be {' '.join(TSV_COLUMNS)}")
     tracks = []
@@ -74,11 +71,7 @@ def binarize(tracks, tags, source="the split"):
 
 
 def read_tag_list(path):
-    path = Path(path)
-    try:
-        tags = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except (OSError, UnicodeDecodeError) as error:
-        raise AugliError(f"cannot read tag list {path}: {error}") from None
+    tags = [line.strip() for line in read_lines(path, "tag list") if line.strip()]
     if not tags:
         raise AugliError(f"tag list {path} is empty")
     return tags

@@ -15,14 +15,15 @@ os.umask(_UMASK)
 
 
 @contextlib.contextmanager
-def atomic_open(path, mode="wb"):
+def atomic_open(path, mode="wb", temp_suffix=None):
     """Open a temporary file next to `path`; rename it onto `path` only if the block succeeds.
 
-    The temporary name keeps the suffix, so tools that look at extensions behave the same.
+    By default the temporary name keeps the suffix, so tools that look at extensions behave the
+    same; `temp_suffix` replaces it where a leftover temporary must not look like an output.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=temp_suffix or f".tmp{path.suffix}")
     try:
         os.chmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
         with os.fdopen(fd, mode) as handle:
@@ -42,6 +43,14 @@ def save_npy(path, array):
 def write_text(path, text):
     with atomic_open(path, "w") as handle:
         handle.write(text)
+
+
+def read_lines(path, what):
+    """The lines of a UTF-8 text file, or one clear line naming `what` the file is meant to be."""
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise AugliError(f"cannot read {what} {path}: {error}") from None
 
 
 def load_npy(path):

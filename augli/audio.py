@@ -1,0 +1,81 @@
+"""Audio in and out: decode any track, make it mono at the rate the CRNN front end needs, write wav.
+
+Decoding is libsndfile's (through soundfile: mp3, ogg, flac, wav), resampling is soxr's, so no
+system tool (ffmpeg, sox) is needed.
+"""
+
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import soundfile
+import soxr
+
+from augli.errors import AugliError
+from augli.files import atomic_open
+
+# The CRNN's VGGish branch and its kapre mel front end were built for 16 kHz audio.
+SAMPLE_RATE_HZ = 16000
+WAV_SUBTYPE = "PCM_16"
+RESAMPLE_QUALITY = "HQ"  # soxr's 20-bit precision: finer than the 16-bit output can hold
+AUDIO_SUFFIXES = (".flac", ".mp3", ".ogg", ".wav")
+# MTG's `audio-low` download names a track `48/948.low.mp3` where the split TSVs say `48/948.mp3`.
+LOW_QUALITY_SUFFIX = ".low.mp3"
+# Leftovers of a killed run end in this, so they never look like a finished wav.
+PARTIAL_SUFFIX = ".part"
+
+
+def decode(path):
+    """(frames x channels float32 samples, native sample rate) of an audio file."""
+    if not Path(path).is_file():
+        raise AugliError(f"{path}: no such file")  # libsndfile would only say "System error."
+    try:
+        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except soundfile.LibsndfileError as error:
+        raise AugliError(f"{path} is not a readable audio file (libsndfile: {error.error_string})") from None
+    except soundfile.SoundFileError as error:
+        raise AugliError(f"cannot decode {path}: {error}") from None
+    if samples.shape[0] == 0:
+        raise AugliError(f"cannot decode {path}: it holds no audio frames")
+    return samples, rate
+
+
+def downmix(samples):
+    """Mono as the average of the channels (frames x channels -> frames)."""
+    return samples.mean(axis=1, dtype=np.float32)
+
+
+def resample(mono, rate, target_rate=SAMPLE_RATE_HZ):
+    if rate == target_rate:
+        return mono
+    return soxr.resample(mono, rate, target_rate, quality=RESAMPLE_QUALITY)
+
+
+def load_mono(path, sample_rate=SAMPLE_RATE_HZ):
+    """A track as mono float32 at `sample_rate` (None keeps the file's own rate), and that rate."""
+    samples, rate = decode(path)
+    mono = downmix(samples)
+    if sample_rate is None:
+        return mono, rate
+    return resample(mono, rate, sample_rate), sample_rate
+
+
+def write_wav(path, mono, sample_rate=SAMPLE_RATE_HZ):
+    """Write 16-bit PCM mono wav atomically; libsndfile clips samples outside [-1, 1]."""
+    try:
+        with atomic_open(path, "wb", temp_suffix=PARTIAL_SUFFIX) as handle:
+            soundfile.write(handle, mono, sample_rate, subtype=WAV_SUBTYPE, format="WAV")
+    except (soundfile.SoundFileError, OSError) as error:
+        raise AugliError(f"cannot write {path}: {error}") from None
+
+
+def wav_name(track_path):
+    """Where a track's wav lives below the wav folder: `48/948.mp3` and `48/948.low.mp3` -> `48/948.wav`."""
+    track_path = PurePosixPath(track_path)
+    if track_path.name.endswith(LOW_QUALITY_SUFFIX):
+        track_path = track_path.with_name(track_path.name[: -len(LOW_QUALITY_SUFFIX)] + ".mp3")
+    return str(track_path.with_suffix(".wav"))
+
+
+def wav_path(wav_dir, track_path):
+    """The converted wav of a TSV PATH (e.g. `48/948.mp3`) below `wav_dir` (`MEDIAEVAL19/wav`)."""
+    return Path(wav_dir) / wav_name(track_path)
