@@ -4,7 +4,7 @@ Side by side, in fresh interpreters: our fusion.py, and a restatement of the ori
 (scikit-learn metrics, pandas output) on the same files. Prints the median wall and CPU time of
 each, their ratio, and ours against the 2 s budget.
 
-    .venv/bin/python bench/fusion.py [--repeats 5]
+    .venv/bin/python -m bench.fusion [--repeats 5]
 """
 
 import resource
