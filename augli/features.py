@@ -40,9 +40,10 @@ _EXPONENT_LIMIT = 100_000  # beyond any float; keeps the exponent from overflowi
 
 @dataclass(frozen=True)
 class CsvIndex:
-    """Where each data line of a feature CSV goes: output row `dest[i]` of the (tracks x windows) rows, or -1."""
+    """Where each line after the header goes: output row `dest[i]` of the (tracks x windows) rows, or -1 (skipped)."""
 
     dest: np.ndarray
+    tracks: int
     windows: int
     ignored_tracks: int
 
@@ -104,7 +105,7 @@ def index_csv(csv_path, tracks, tsv_name):
     windows = _check_windows(csv_path, tracks, stamps, tsv_name)
     slots = np.array(line_slots, dtype=np.int64)
     dest = np.where(slots >= 0, slots * windows + np.array(line_windows, dtype=np.int64), -1)
-    return CsvIndex(dest=dest, windows=windows, ignored_tracks=len(ignored))
+    return CsvIndex(dest=dest, tracks=len(tracks), windows=windows, ignored_tracks=len(ignored))
 
 
 def _check_windows(csv_path, tracks, stamps, tsv_name):
@@ -125,9 +126,8 @@ def _check_windows(csv_path, tracks, stamps, tsv_name):
 
 
 def parse_features(csv_path, index, width):
-    """Second pass: the features of the indexed lines as a float32 (rows, width) array in `index.dest` order."""
-    rows = int(index.dest.max()) + 1 if index.dest.size else 0
-    features = np.empty((rows, width), dtype=np.float32)
+    """Second pass: the features as a float32 (tracks, windows, width) array, tracks in split order."""
+    features = np.empty((index.tracks * index.windows, width), dtype=np.float32)  # every row is written once
     slow_cells = np.empty((max(SLOW_CELLS_PER_CALL, width), 5), dtype=np.int64)  # room for one line at least
     line = 0
     with open(csv_path, "rb") as handle, _progress(csv_path, "parsing") as progress:
@@ -145,7 +145,7 @@ def parse_features(csv_path, index, width):
             progress.update(chunk.size)
     if line != index.dest.size:
         raise AugliError(f"{csv_path} changed while it was read: {index.dest.size} lines indexed, {line} parsed")
-    return features
+    return features.reshape(index.tracks, index.windows, width)
 
 
 def _line_chunks(handle):
@@ -354,7 +354,7 @@ def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
         indexed.append((job, tracks, labels, width, index))
     with contextlib.ExitStack() as outputs:
         for job, tracks, labels, width, index in indexed:
-            features = parse_features(job.csv, index, width).reshape(len(tracks), index.windows, width)
+            features = parse_features(job.csv, index, width)
             handle = outputs.enter_context(atomic_open(job.npz, "wb"))
             save_features(handle, [track.path for track in tracks], labels, features, tags, compress)
             del features  # before the next split's array is allocated
