@@ -1,0 +1,366 @@
+"""DeepSpectrum feature CSVs (`name,timeStamp,neuron_0..neuron_<W-1>`) to the npz files train_rnn reads.
+
+The conversion streams: a first pass reads only the `name` and `timeStamp` of each line, checks
+the tracks against the split TSV and decides where every line's features go; a second pass parses
+the numbers straight into the output array. Peak memory is the output array plus one read chunk,
+never the CSV text or a DataFrame of it.
+
+Values are what the original got from pandas: the cell's decimal string rounded to float64, then
+to float32 (`np.float32(float(cell))`).
+"""
+
+import contextlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import numba
+import numpy as np
+from tqdm import tqdm
+
+from augli.data import SPLITS, binarize, read_split, split_tsv, tags_of
+from augli.errors import AugliError
+from augli.files import atomic_open
+
+NAME_COLUMN = "name"
+TIME_COLUMN = "timeStamp"
+NEURON_PREFIX = "neuron_"
+READ_CHUNK_BYTES = 32 << 20  # bounds the parser's memory; larger chunks are no faster
+SLOW_CELLS_PER_CALL = 1 << 16  # cells the kernel hands back to Python for exact rounding, per call
+
+# Kernel outcomes.
+_DONE, _SLOW_CELLS_FULL, _BAD_CELL, _FIELD_COUNT, _MORE_LINES = range(5)
+# 10**k is exact in float64 for k <= 22: m / 10**k and m * 10**k are then correctly rounded (Clinger).
+_EXACT_POWERS_OF_TEN = np.array([10.0**k for k in range(23)])
+_MAX_EXACT_MANTISSA = 2**53
+_MANTISSA_DIGITS_LIMIT = 10**17  # stop accumulating digits before int64 overflows
+_EXPONENT_LIMIT = 100_000  # beyond any float; keeps the exponent from overflowing
+
+
+@dataclass(frozen=True)
+class CsvIndex:
+    """Where each line after the header goes: output row `dest[i]` of the (tracks x windows) rows, or -1 (skipped)."""
+
+    dest: np.ndarray
+    tracks: int
+    windows: int
+    ignored_tracks: int
+
+
+def read_header(csv_path):
+    """The feature width W of a CSV whose header is `name,timeStamp,neuron_0..neuron_<W-1>`."""
+    try:
+        with open(csv_path, "rb") as handle:
+            header = handle.readline().decode("utf-8-sig").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        raise AugliError(f"cannot read {csv_path}: {error}") from None
+    columns = header.split(",")
+    neurons = columns[2:]
+    width = next((index for index, column in enumerate(neurons) if column != f"{NEURON_PREFIX}{index}"), len(neurons))
+    if columns[:2] != [NAME_COLUMN, TIME_COLUMN] or width == 0:
+        shown = ",".join(columns[:3]) + (",..." if len(columns) > 3 else "")
+        raise AugliError(f"{csv_path} is not a DeepSpectrum feature CSV: its header starts {shown!r}, "
+                         f"expected 'name,timeStamp,neuron_0,...'")
+    if width < len(neurons):
+        extra = neurons[width]
+        if width == len(neurons) - 1 and not extra.startswith(NEURON_PREFIX):
+            raise AugliError(f"{csv_path} has a label column {extra!r} after neuron_{width - 1}: "
+                             f"extract the features with DeepSpectrum's -nl (no labels)")
+        raise AugliError(f"{csv_path}: header column {width + 3} is {extra!r}, expected '{NEURON_PREFIX}{width}'")
+    return width
+
+
+def index_csv(csv_path, tracks, tsv_name):
+    """First pass: check the CSV's tracks against the split and say where each line's features go.
+
+    Every track of the split must have the same number of windows, with distinct timeStamps;
+    windows keep the CSV's row order. Tracks that the split does not list are skipped.
+    """
+    slot_of = {track.path.encode("utf-8"): slot for slot, track in enumerate(tracks)}
+    line_slots, line_windows = [], []
+    stamps = [[] for _ in tracks]
+    ignored = set()
+    with open(csv_path, "rb") as handle, _progress(csv_path, "indexing") as progress:
+        progress.update(len(handle.readline()))
+        for number, line in enumerate(handle, start=2):
+            progress.update(len(line))
+            if line in (b"\n", b"\r\n"):  # blank: the parser skips it like an ignored track's line
+                line_slots.append(-1)
+                line_windows.append(0)
+                continue
+            first = line.find(b",")
+            second = line.find(b",", first + 1)
+            if second < 0:
+                raise AugliError(f"{csv_path} line {number} has {line.count(b',') + 1} field(s), the header has more")
+            name = line[:first]
+            slot = slot_of.get(name, -1)
+            line_slots.append(slot)
+            if slot < 0:
+                ignored.add(name)
+                line_windows.append(0)
+                continue
+            line_windows.append(len(stamps[slot]))
+            stamps[slot].append(line[first + 1:second])
+    windows = _check_windows(csv_path, tracks, stamps, tsv_name)
+    slots = np.array(line_slots, dtype=np.int64)
+    dest = np.where(slots >= 0, slots * windows + np.array(line_windows, dtype=np.int64), -1)
+    return CsvIndex(dest=dest, tracks=len(tracks), windows=windows, ignored_tracks=len(ignored))
+
+
+def _check_windows(csv_path, tracks, stamps, tsv_name):
+    """The common window count of the split's tracks; a missing track, another count or a repeated timeStamp is an error."""
+    missing = [track.path for track, track_stamps in zip(tracks, stamps) if not track_stamps]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise AugliError(f"{csv_path} has no rows for track {missing[0]} of {tsv_name}{more}")
+    windows = Counter(len(track_stamps) for track_stamps in stamps).most_common(1)[0][0]
+    for track, track_stamps in zip(tracks, stamps):
+        if len(track_stamps) != windows:
+            raise AugliError(f"{csv_path}: track {track.path} has {len(track_stamps)} windows, "
+                             f"the other tracks have {windows}")
+        if len(set(track_stamps)) != windows:
+            repeated = next(stamp for stamp, count in Counter(track_stamps).items() if count > 1)
+            raise AugliError(f"{csv_path}: track {track.path} has timeStamp {repeated.decode()} more than once")
+    return windows
+
+
+def parse_features(csv_path, index, width):
+    """Second pass: the features as a float32 (tracks, windows, width) array, tracks in split order."""
+    features = np.empty((index.tracks * index.windows, width), dtype=np.float32)  # every row is written once
+    slow_cells = np.empty((max(SLOW_CELLS_PER_CALL, width), 5), dtype=np.int64)  # room for one line at least
+    line = 0
+    with open(csv_path, "rb") as handle, _progress(csv_path, "parsing") as progress:
+        progress.update(len(handle.readline()))
+        for chunk in _line_chunks(handle):
+            position = 0
+            while True:
+                status, position, line, column, cell, n_slow = _parse_lines(
+                    chunk, position, line, index.dest, features, slow_cells)
+                _round_slow_cells(csv_path, chunk, slow_cells[:n_slow], features)
+                if status == _DONE:
+                    break
+                if status != _SLOW_CELLS_FULL:
+                    _raise_parse_error(csv_path, chunk, status, position, line, column, cell, width)
+            progress.update(chunk.size)
+    if line != index.dest.size:
+        raise AugliError(f"{csv_path} changed while it was read: {index.dest.size} lines indexed, {line} parsed")
+    return features.reshape(index.tracks, index.windows, width)
+
+
+def _line_chunks(handle):
+    """Reuses one buffer: uint8 views of whole lines, each ending with a newline (added to a last line without one)."""
+    buffer = bytearray(READ_CHUNK_BYTES)
+    filled = 0
+    while True:
+        read = handle.readinto(memoryview(buffer)[filled:])
+        filled += read
+        end = buffer.rfind(b"\n", 0, filled) + 1
+        if read == 0:
+            if filled:
+                yield np.frombuffer(bytes(buffer[:filled]) + b"\n", dtype=np.uint8)
+            return
+        if end:
+            yield np.frombuffer(buffer, dtype=np.uint8, count=end)
+            buffer[:filled - end] = buffer[end:filled]
+            filled -= end
+        elif filled == len(buffer):  # a line longer than the buffer
+            buffer = buffer + bytearray(len(buffer))
+
+
+def _round_slow_cells(csv_path, chunk, slow_cells, features):
+    """Round the cells the kernel cannot round exactly (long mantissa, large exponent) as float(cell) -> float32."""
+    for row, column, start, end, line in slow_cells:
+        value = float(chunk[start:end].tobytes())
+        with np.errstate(over="ignore"):
+            rounded = np.float32(value)
+        if not np.isfinite(rounded):
+            _raise_bad_cell(csv_path, chunk, line + 2, start, column)
+        features[row, column] = rounded
+
+
+def _raise_parse_error(csv_path, chunk, status, line_start, line, column, cell, width):
+    if status == _MORE_LINES:
+        raise AugliError(f"{csv_path} changed while it was read: it has more lines than when it was indexed")
+    number = line + 2  # the header is line 1
+    if status == _BAD_CELL:
+        _raise_bad_cell(csv_path, chunk, number, cell, column)
+    text = chunk[line_start:].tobytes()
+    fields = text[:text.index(b"\n")].count(b",") + 1
+    raise AugliError(f"{csv_path} line {number} has {fields} fields, the header has {width + 2}")
+
+
+def _raise_bad_cell(csv_path, chunk, number, cell, column):
+    text = chunk[cell:].tobytes()
+    text = text[:min(position for position in (text.find(b","), text.find(b"\n")) if position >= 0)]
+    shown = text.rstrip(b"\r").decode("utf-8", "replace")
+    raise AugliError(f"{csv_path} line {number}, column {NEURON_PREFIX}{column}: {shown!r} is not a finite number")
+
+
+@numba.njit(cache=True, nogil=True)
+def _parse_lines(buffer, position, line, dest, features, slow_cells):
+    """Parse whole lines from `position` into `features[dest[line]]` until the buffer (ending in a newline) is done.
+
+    Returns (status, position, line, column, cell, slow cell count): on an error, `position` is the
+    start of the bad line and `cell` the start of the bad cell. Cells it cannot round exactly in
+    float64 go to `slow_cells` as (row, column, start, end, line) for Python to finish; when that table
+    could overflow it returns early with _SLOW_CELLS_FULL, to be called again from `position`.
+    """
+    size = buffer.size
+    width = features.shape[1]
+    n_slow = 0
+    while position < size:
+        start = position
+        if line >= dest.size:
+            return _MORE_LINES, start, line, 0, 0, n_slow
+        row = dest[line]
+        if row < 0:
+            while buffer[position] != 10:
+                position += 1
+            position += 1
+            line += 1
+            continue
+        if n_slow + width > slow_cells.shape[0]:
+            return _SLOW_CELLS_FULL, start, line, 0, 0, n_slow
+        commas = 0
+        while commas < 2:
+            if buffer[position] == 10:
+                return _FIELD_COUNT, start, line, 0, 0, n_slow
+            if buffer[position] == 44:
+                commas += 1
+            position += 1
+        for column in range(width):
+            cell = position
+            negative = buffer[position] == 45
+            if negative or buffer[position] == 43:
+                position += 1
+            mantissa = 0
+            exponent = 0
+            digits = 0
+            exact = True
+            while 48 <= buffer[position] <= 57:
+                digit = buffer[position] - 48
+                if mantissa < _MANTISSA_DIGITS_LIMIT:
+                    mantissa = mantissa * 10 + digit
+                else:
+                    exponent += 1
+                    exact = exact and digit == 0
+                digits += 1
+                position += 1
+            if buffer[position] == 46:
+                position += 1
+                while 48 <= buffer[position] <= 57:
+                    digit = buffer[position] - 48
+                    if mantissa < _MANTISSA_DIGITS_LIMIT:
+                        mantissa = mantissa * 10 + digit
+                        exponent -= 1
+                    else:
+                        exact = exact and digit == 0
+                    digits += 1
+                    position += 1
+            if digits == 0:
+                return _BAD_CELL, start, line, column, cell, n_slow
+            if buffer[position] == 101 or buffer[position] == 69:
+                position += 1
+                exponent_negative = buffer[position] == 45
+                if exponent_negative or buffer[position] == 43:
+                    position += 1
+                exponent_digits = 0
+                written_exponent = 0
+                while 48 <= buffer[position] <= 57:
+                    if written_exponent < _EXPONENT_LIMIT:
+                        written_exponent = written_exponent * 10 + (buffer[position] - 48)
+                    exponent_digits += 1
+                    position += 1
+                if exponent_digits == 0:
+                    return _BAD_CELL, start, line, column, cell, n_slow
+                exponent += -written_exponent if exponent_negative else written_exponent
+            end = position
+            if buffer[position] == 13 and buffer[position + 1] == 10:
+                position += 1
+            delimiter = buffer[position]
+            if column < width - 1:
+                if delimiter == 10:
+                    return _FIELD_COUNT, start, line, column, cell, n_slow
+                if delimiter != 44:
+                    return _BAD_CELL, start, line, column, cell, n_slow
+            else:
+                if delimiter == 44:
+                    return _FIELD_COUNT, start, line, column, cell, n_slow
+                if delimiter != 10:
+                    return _BAD_CELL, start, line, column, cell, n_slow
+            position += 1
+            if mantissa == 0:
+                value = 0.0
+            elif exact and mantissa <= _MAX_EXACT_MANTISSA and -22 <= exponent <= 22:
+                if exponent >= 0:
+                    value = mantissa * _EXACT_POWERS_OF_TEN[exponent]
+                else:
+                    value = mantissa / _EXACT_POWERS_OF_TEN[-exponent]
+            else:
+                slow_cells[n_slow, 0] = row
+                slow_cells[n_slow, 1] = column
+                slow_cells[n_slow, 2] = cell
+                slow_cells[n_slow, 3] = end
+                slow_cells[n_slow, 4] = line
+                n_slow += 1
+                value = 0.0
+            features[row, column] = -value if negative else value
+        line += 1
+    return _DONE, position, line, 0, 0, n_slow
+
+
+def save_features(handle, names, labels, features, tags, compress=False):
+    """The npz layout of the original: names (PATH strings), y (tracks x tags int), X (tracks x windows x W float32), tags."""
+    save = np.savez_compressed if compress else np.savez
+    save(handle, names=np.array(names, dtype=str), y=labels, X=features, tags=np.array(tags, dtype=str))
+
+
+@dataclass(frozen=True)
+class SplitFiles:
+    csv: Path
+    tsv: Path
+    npz: Path
+
+
+def split_files(feature_dir, label_dir, split):
+    """`FEATURE_DIR/<split>.csv` with `LABEL_DIR/autotagging_moodtheme-<split>.tsv` into `FEATURE_DIR/<split>.npz`."""
+    feature_dir = Path(feature_dir)
+    return SplitFiles(csv=feature_dir / f"{split}.csv", tsv=split_tsv(label_dir, split), npz=feature_dir / f"{split}.npz")
+
+
+def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
+    """Convert the splits' CSVs to npz files; returns the npz paths.
+
+    Every split is binarised with the training split's tags. All inputs are checked and indexed
+    before any parsing, and the npz files are renamed into place only when all splits succeeded.
+    """
+    train_tsv = split_tsv(label_dir, "train")
+    jobs = [split_files(feature_dir, label_dir, split) for split in splits]
+    inputs = [train_tsv] + [path for job in jobs for path in (job.tsv, job.csv)]
+    missing = next((path for path in inputs if not path.is_file()), None)
+    if missing is not None:
+        raise AugliError(f"missing input file {missing}")
+    tags = tags_of(read_split(train_tsv))
+    indexed = []
+    for job in jobs:
+        tracks = read_split(job.tsv)
+        labels = binarize(tracks, tags, source=job.tsv)
+        width = read_header(job.csv)
+        index = index_csv(job.csv, tracks, job.tsv.name)
+        if index.ignored_tracks:
+            click.echo(f"Warning: {job.csv} has {index.ignored_tracks} track(s) that {job.tsv.name} does not list; "
+                       f"they are ignored", err=True)
+        indexed.append((job, tracks, labels, width, index))
+    with contextlib.ExitStack() as outputs:
+        for job, tracks, labels, width, index in indexed:
+            features = parse_features(job.csv, index, width)
+            handle = outputs.enter_context(atomic_open(job.npz, "wb"))
+            save_features(handle, [track.path for track in tracks], labels, features, tags, compress)
+            del features  # before the next split's array is allocated
+    return [job.npz for job in jobs]
+
+
+def _progress(csv_path, action):
+    return tqdm(total=Path(csv_path).stat().st_size, unit="B", unit_scale=True, desc=f"{action} {Path(csv_path).name}",
+                leave=False)
