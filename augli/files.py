@@ -11,22 +11,30 @@ from augli.errors import AugliError
 
 
 @contextlib.contextmanager
-def atomic_open(path, mode="wb"):
-    """Open a temporary file next to `path`; rename it onto `path` only if the block succeeds.
+def atomic_path(path):
+    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds.
 
-    The temporary name keeps the suffix, so tools that look at extensions behave the same.
+    The temporary name ends with the full file name, so writers that check suffixes (Keras wants
+    `.keras` / `.weights.h5`) accept it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f"-{path.name}")
+    os.close(fd)
     try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
+        yield Path(tmp_name)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="wb"):
+    """Open a temporary file next to `path`; rename it onto `path` only if the block succeeds."""
+    with atomic_path(path) as tmp_path, open(tmp_path, mode) as handle:
+        yield handle
 
 
 def save_npy(path, array):
