@@ -167,12 +167,13 @@ def history_csv(rows):
     return text.getvalue()
 
 
-def fit(model, train_data, steps_per_epoch, monitor, experiment, epochs, seed, first_epoch=0, verbose="auto"):
-    """`model.fit` from `first_epoch` with the monitor, the recorder, per-epoch seeds and TensorBoard."""
-    callbacks = [EpochSeeds(seed), monitor, RunRecorder(experiment, monitor),
-                 keras.callbacks.TensorBoard(log_dir=str(experiment.log))]
+def fit(model, train_data, steps_per_epoch, monitor, experiment, epochs, seed, first_epoch=0, verbose="auto",
+        callbacks=()):
+    """`model.fit` from `first_epoch` with per-epoch seeds, the monitor, the recorder, TensorBoard, then `callbacks`."""
+    standard = [EpochSeeds(seed), monitor, RunRecorder(experiment, monitor),
+                keras.callbacks.TensorBoard(log_dir=str(experiment.log))]
     model.fit(train_data, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=steps_per_epoch,
-              callbacks=callbacks, verbose=verbose)
+              callbacks=standard + list(callbacks), verbose=verbose)
 
 
 def load_last_epoch(experiment):
