@@ -57,7 +57,10 @@ def shuffled_batches(X, y, batch_size, seed, first_epoch, epochs):
     indices = tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_batches)
     arrays = tf.data.Dataset.from_tensors((X, y)).repeat()
     batches = tf.data.Dataset.zip(indices, arrays).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    return batches.prefetch(tf.data.AUTOTUNE), math.ceil(n_tracks / batch_size)
+    # As Keras does: tf.data's static rewrites would serialize the pipeline, arrays included.
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    return batches.with_options(options).prefetch(tf.data.AUTOTUNE), math.ceil(n_tracks / batch_size)
 
 
 class EpochSeeds(keras.callbacks.Callback):
