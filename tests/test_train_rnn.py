@@ -173,6 +173,11 @@ def test_resume_after_a_kill_repeats_the_uninterrupted_run(splits, gru_run, tmp_
     assert resumed.thresholds.read_text() == experiment.thresholds.read_text()
     assert sorted(path.name for path in resumed.root.iterdir()) == sorted(path.name for path in experiment.root.iterdir())
 
+    # Resuming a finished run trains no further and rewrites the same outputs.
+    again = train(*arguments(splits, resumed.root, *GRU, "--resume"))
+    assert "epoch " not in again.output
+    np.testing.assert_array_equal(np.load(resumed.predictions), np.load(experiment.predictions))
+
 
 # --- the pieces --------------------------------------------------------------------------------------
 
@@ -290,6 +295,13 @@ def test_refuses_labels_that_are_not_binary(splits, tmp_path):
     bad = write_npz(tmp_path / "bad.npz", X, y)
     refused(arguments(splits, tmp_path / "run") + ["-tr", str(bad)], f"y in {bad} holds values other than 0 and 1",
             tmp_path / "run")
+
+
+def test_refuses_a_validation_split_without_a_scorable_tag(splits, tmp_path):
+    X, y = toy_split(20, 7)
+    bad = write_npz(tmp_path / "bad.npz", X, np.zeros_like(y))
+    refused(arguments(splits, tmp_path / "run") + ["-v", str(bad)],
+            f"{bad}: no tag has both positive and negative tracks, so validation ROC-AUC is undefined", tmp_path / "run")
 
 
 def test_refuses_a_ground_truth_of_another_size(splits, tmp_path):
