@@ -15,24 +15,32 @@ os.umask(_UMASK)
 
 
 @contextlib.contextmanager
-def atomic_open(path, mode="wb", temp_suffix=None):
-    """Open a temporary file next to `path`; rename it onto `path` only if the block succeeds.
+def atomic_path(path, temp_suffix=None):
+    """Yield a hidden temporary path next to `path`; rename it onto `path` only if the block succeeds.
 
-    By default the temporary name keeps the suffix, so tools that look at extensions behave the
-    same; `temp_suffix` replaces it where a leftover temporary must not look like an output.
+    By default the temporary name ends with the full file name, so writers that check suffixes
+    (Keras wants `.keras` / `.weights.h5`) accept it; `temp_suffix` replaces that ending where a
+    leftover temporary must not look like an output.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=temp_suffix or f".tmp{path.suffix}")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=temp_suffix or f".tmp-{path.name}")
+    os.close(fd)
+    os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
     try:
-        os.chmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
-        with os.fdopen(fd, mode) as handle:
-            yield handle
+        yield Path(tmp_name)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="wb", temp_suffix=None):
+    """Open a temporary file next to `path`; rename it onto `path` only if the block succeeds."""
+    with atomic_path(path, temp_suffix) as tmp_path, open(tmp_path, mode) as handle:
+        yield handle
 
 
 def save_npy(path, array):

@@ -1,0 +1,158 @@
+"""The experiment directory (`-ebp`): its file names, refusing to clobber it, and its provenance."""
+
+import json
+import platform
+import shutil
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from augli.errors import AugliError
+from augli.files import write_text
+
+# Distributions whose versions decide the numbers a run produces.
+RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "scikit-learn", "h5py", "kapre", "librosa", "pandas")
+# Options that steer how a run is carried out, not what it computes: a resumed run may change them.
+RUN_CONTROL_OPTIONS = ("resume", "overwrite", "quiet")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Where everything of one run lives."""
+    root: Path
+
+    @property
+    def config(self):
+        return self.root / "config.json"
+
+    @property
+    def history(self):
+        return self.root / "history.csv"
+
+    @property
+    def checkpoints(self):
+        return self.root / "checkpoints"
+
+    @property
+    def best_weights(self):
+        return self.checkpoints / "best.weights.h5"
+
+    @property
+    def last_model(self):
+        """Model, weights and optimizer state after the last completed epoch (for --resume)."""
+        return self.checkpoints / "last.keras"
+
+    @property
+    def last_state(self):
+        """Epoch count, best value, thresholds and history that go with `last_model`; written last."""
+        return self.checkpoints / "last-state.json"
+
+    @property
+    def log(self):
+        return self.root / "log"
+
+    @property
+    def predictions(self):
+        return self.root / "predictions.npy"
+
+    @property
+    def decisions(self):
+        return self.root / "decisions.npy"
+
+    @property
+    def thresholds(self):
+        return self.root / "thresholds.tsv"
+
+    @property
+    def validation_predictions(self):
+        return self.root / "validation-predictions.npy"
+
+    @property
+    def evaluation(self):
+        return self.root / "evaluation-on-test.tsv"
+
+    def outputs(self):
+        """Everything a run writes, files and folders."""
+        return (self.config, self.history, self.checkpoints, self.log, self.predictions, self.decisions,
+                self.thresholds, self.validation_predictions, self.evaluation)
+
+    def existing_outputs(self):
+        return [path for path in self.outputs() if path.exists()]
+
+
+def prepare(root, overwrite, resume):
+    """Check that `root` may be used; with `overwrite`, delete the previous run's outputs (only those).
+
+    Nothing is created here, so a run refused later (bad input) leaves no trace.
+    """
+    experiment = Experiment(Path(root))
+    if overwrite and resume:
+        raise AugliError("--overwrite and --resume exclude each other: replace the run or continue it")
+    if experiment.root.exists() and not experiment.root.is_dir():
+        raise AugliError(f"experiment path {experiment.root} is a file, not a folder")
+    existing = experiment.existing_outputs()
+    if resume:
+        if not experiment.last_state.is_file():
+            raise AugliError(f"nothing to resume in {experiment.root}: {experiment.last_state} does not exist")
+    elif existing and not overwrite:
+        names = ", ".join(path.name for path in existing)
+        raise AugliError(f"{experiment.root} already holds a run ({names}); "
+                         "pass --overwrite to replace it or --resume to continue it")
+    return experiment
+
+
+def clear_outputs(experiment):
+    """Remove the outputs of a previous run (for --overwrite); other files in the folder stay."""
+    for path in experiment.existing_outputs():
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def provenance(options, seed):
+    """What config.json records: the resolved options, the seed, library versions and the code's commit."""
+    return {
+        "options": options,
+        "seed": seed,
+        "python": platform.python_version(),
+        "packages": {name: _version(name) for name in RECORDED_PACKAGES},
+        "git_commit": _git_commit(),
+    }
+
+
+def write_config(experiment, options, seed):
+    write_text(experiment.config, json.dumps(provenance(options, seed), indent=2, default=str) + "\n")
+
+
+def check_same_options(experiment, options):
+    """A resumed run must compute what the interrupted one computed: same options except run control."""
+    try:
+        recorded = json.loads(experiment.config.read_text(encoding="utf-8"))["options"]
+    except (OSError, ValueError, KeyError) as error:
+        raise AugliError(f"cannot resume: {experiment.config} is unreadable ({error})") from None
+    current = json.loads(json.dumps(options, default=str))
+    for name in sorted(set(recorded) | set(current)):
+        if name not in RUN_CONTROL_OPTIONS and recorded.get(name) != current.get(name):
+            raise AugliError(f"cannot resume: {name} is {current.get(name)!r} now but {recorded.get(name)!r} "
+                             f"in {experiment.config}")
+
+
+def _version(distribution):
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git_commit():
+    """HEAD of the repository holding this code, with `-dirty` for uncommitted changes; None outside git."""
+    source = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return commit + ("-dirty" if dirty else "")

@@ -1,0 +1,53 @@
+"""The networks: the recurrent tagging head shared by train_rnn and crnn, and the train_rnn model.
+
+Layer names follow the original's `rnn/...` scheme with `_` for `/`, which Keras 3 forbids in names.
+"""
+
+import keras
+
+RNN_TYPES = ("lstm", "bilstm", "gru")
+
+
+def recurrent_layer(rnn_type, units, dropout, return_sequences, name):
+    """GRU, LSTM or a concatenating Bidirectional LSTM; `dropout` applies to inputs and recurrent state.
+
+    GRU uses `reset_after=False`, the Keras 2 GRU the paper trained (Keras 3 defaults to True).
+    """
+    if rnn_type == "gru":
+        return keras.layers.GRU(units, dropout=dropout, recurrent_dropout=dropout,
+                                return_sequences=return_sequences, reset_after=False, name=name)
+    lstm = keras.layers.LSTM(units, dropout=dropout, recurrent_dropout=dropout, return_sequences=return_sequences,
+                             name=name if rnn_type == "lstm" else f"{name}_lstm")
+    if rnn_type == "lstm":
+        return lstm
+    return keras.layers.Bidirectional(lstm, name=name)
+
+
+def rnn_head(inputs, rnn_type, units, layers, rnn_dropout, final_dropout, n_tags, dense_units=None):
+    """`layers` x (RNN -> BatchNorm), then Dense -> BatchNorm -> ReLU -> Dropout -> sigmoid tag scores.
+
+    `inputs` is a (batch, time, features) tensor; the output tensor is (batch, n_tags).
+    `dense_units` defaults to `units` (train_rnn); crnn.py fixes it at 1024.
+    """
+    x = inputs
+    for index in range(1, layers + 1):
+        x = recurrent_layer(rnn_type, units, rnn_dropout, return_sequences=index < layers,
+                            name=f"rnn_{rnn_type}_{index}")(x)
+        x = keras.layers.BatchNormalization(name=f"rnn_batch_norm_{index}")(x)
+    x = keras.layers.Dense(dense_units or units, name="rnn_dense")(x)
+    x = keras.layers.BatchNormalization(name="rnn_batch_norm_dense")(x)
+    x = keras.layers.Activation("relu", name="rnn_relu")(x)
+    x = keras.layers.Dropout(final_dropout, name="rnn_dropout_final")(x)
+    return keras.layers.Dense(n_tags, activation="sigmoid", name="rnn_output")(x)
+
+
+def sequence_tagger(n_features, n_tags, rnn_type, units, layers, rnn_dropout, final_dropout):
+    """train_rnn's model: the head straight on the feature sequences (any number of windows)."""
+    inputs = keras.Input((None, n_features), name="sequences")
+    outputs = rnn_head(inputs, rnn_type, units, layers, rnn_dropout, final_dropout, n_tags)
+    return keras.Model(inputs, outputs, name=f"sequence_{rnn_type}")
+
+
+def compile_tagger(model, learning_rate):
+    """RMSprop on binary cross-entropy, as both original trainers."""
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate), loss="binary_crossentropy")

@@ -1,0 +1,248 @@
+"""Training with model selection on the full validation set, resumable epoch by epoch, and the outputs
+every trainer writes (train_rnn.py here; crnn.py reuses all but `shuffled_batches` and `train_sequence_tagger`).
+
+The pieces: `ValidationMonitor` scores the validation set after each epoch and keeps the best epoch;
+`RunRecorder` writes the checkpoints, history and resume state; `EpochSeeds` and `shuffled_batches`
+make each epoch's randomness a function of (seed, epoch), so that a resumed run repeats exactly what
+the uninterrupted one would have done; `predict_and_write` turns the best model into the outputs.
+"""
+
+import csv
+import io
+import json
+import math
+
+import click
+import keras
+import numpy as np
+import tensorflow as tf
+
+from augli.data import groundtruth_path, load_groundtruth
+from augli.errors import AugliError
+from augli.experiment import clear_outputs, check_same_options, prepare, write_config
+from augli.files import atomic_path, save_npy, write_text
+from augli.metrics import decide, evaluate, format_metrics, format_thresholds, macro_auc, youden_thresholds
+from augli.models import compile_tagger, sequence_tagger
+from augli.sequences import load_splits
+
+# The original's EarlyStopping(monitor="val_roc_auc", mode="max", min_delta=0, patience=100).
+PATIENCE_EPOCHS = 100
+# Keras clips probabilities by this before taking logs in binary cross-entropy.
+CROSSENTROPY_EPSILON = 1e-7
+
+
+def set_seeds(seed):
+    """Seed Python, NumPy, TensorFlow and Keras, and make TensorFlow's kernels deterministic."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def shuffled_batches(X, y, batch_size, seed, first_epoch, epochs):
+    """Training batches for epochs `first_epoch`..`epochs - 1` as a tf.data pipeline, and batches per epoch.
+
+    Each epoch's order is a stateless shuffle keyed by (seed, epoch), so it does not depend on how many
+    epochs ran before in this process. Batches are gathered from the whole arrays by index, as Keras
+    does for `fit(X, y, shuffle=True)`.
+    """
+    n_tracks = len(X)
+
+    def epoch_batches(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n_tracks, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    def gather(indices, arrays):
+        return tuple(tf.gather(array, indices) for array in arrays)
+
+    indices = tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_batches)
+    arrays = tf.data.Dataset.from_tensors((X, y)).repeat()
+    batches = tf.data.Dataset.zip(indices, arrays).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    # As Keras does: tf.data's static rewrites would serialize the pipeline, arrays included.
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    return batches.with_options(options).prefetch(tf.data.AUTOTUNE), math.ceil(n_tracks / batch_size)
+
+
+class EpochSeeds(keras.callbacks.Callback):
+    """Reset every random generator of the model (dropout masks) from (seed, epoch, generator) at each epoch start.
+
+    Keras does not save these generators with a model, so without this a resumed run would draw
+    different masks from the uninterrupted one.
+    """
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        generators = [variable for variable in self.model.non_trainable_variables
+                      if variable.path.endswith("seed_generator_state")]
+        for index, state in enumerate(generators):
+            start = np.random.SeedSequence((self.seed, epoch, index)).generate_state(1)[0]
+            state.assign(np.array([start, 0], dtype=state.dtype))
+
+
+def validation_scores(truth, scores):
+    """val_loss, val_roc_auc, val_pr_auc of tag scores; NaN when training has diverged to non-finite scores."""
+    if not np.isfinite(scores).all():
+        return {"val_loss": math.nan, "val_roc_auc": math.nan, "val_pr_auc": math.nan}
+    probabilities = np.clip(scores.astype(np.float64), CROSSENTROPY_EPSILON, 1 - CROSSENTROPY_EPSILON)
+    loss = -np.mean(truth * np.log(probabilities) + (1 - truth) * np.log(1 - probabilities))
+    roc_auc, pr_auc = macro_auc(truth, scores)
+    return {"val_loss": float(loss), "val_roc_auc": roc_auc, "val_pr_auc": pr_auc}
+
+
+class ValidationMonitor(keras.callbacks.Callback):
+    """After each epoch: score the full validation set, add its metrics to the logs, keep the best epoch.
+
+    Best = first maximum of macro ROC-AUC (ties keep the earlier epoch, like ModelCheckpoint), with the
+    per-tag Youden thresholds of that epoch's validation scores. Training stops `patience` epochs after
+    the best one, like the original EarlyStopping. Prints one fixed line per epoch.
+    """
+
+    def __init__(self, inputs, truth, epochs, patience=PATIENCE_EPOCHS, batch_size=None):
+        super().__init__()
+        self.inputs, self.truth = inputs, truth
+        self.epochs, self.patience, self.batch_size = epochs, patience, batch_size
+        self.history = []
+        self.best_epoch = None  # 0-based, as Keras counts
+        self.best_roc_auc = -math.inf
+        self.best_thresholds = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        scores = self.model.predict(self.inputs, batch_size=self.batch_size, verbose=0)
+        logs.update(validation_scores(self.truth, scores))
+        if logs["val_roc_auc"] > self.best_roc_auc:
+            self.best_epoch, self.best_roc_auc = epoch, logs["val_roc_auc"]
+            self.best_thresholds = youden_thresholds(self.truth, scores)
+        self.history.append({"epoch": epoch + 1, **{name: float(value) for name, value in logs.items()}})
+        click.echo(self.summary(epoch, logs))
+        last_improvement = -1 if self.best_epoch is None else self.best_epoch
+        if epoch - last_improvement >= self.patience:
+            self.model.stop_training = True
+
+    def summary(self, epoch, logs):
+        best = "none" if self.best_epoch is None else f"{self.best_roc_auc:.4f} @ {self.best_epoch + 1}"
+        return (f"epoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', math.nan):.4f}  "
+                f"val_roc_auc {logs['val_roc_auc']:.4f}  val_pr_auc {logs['val_pr_auc']:.4f}  best {best}")
+
+    def state(self):
+        thresholds = None if self.best_thresholds is None else [float(value) for value in self.best_thresholds]
+        return {"best_epoch": self.best_epoch, "best_roc_auc": self.best_roc_auc,
+                "best_thresholds": thresholds, "history": self.history}
+
+    def restore(self, state):
+        self.best_epoch, self.best_roc_auc = state["best_epoch"], state["best_roc_auc"]
+        thresholds = state["best_thresholds"]
+        self.best_thresholds = None if thresholds is None else np.array(thresholds, dtype=np.float64)
+        self.history = state["history"]
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """After each epoch (after the monitor): best weights on improvement, last model, history.csv, resume state.
+
+    The resume state is written last, so a run killed in between resumes from the previous complete
+    epoch and repeats this one (identically, see EpochSeeds).
+    """
+
+    def __init__(self, experiment, monitor):
+        super().__init__()
+        self.experiment, self.monitor = experiment, monitor
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.monitor.best_epoch == epoch:
+            with atomic_path(self.experiment.best_weights) as path:
+                self.model.save_weights(path)
+        with atomic_path(self.experiment.last_model) as path:
+            self.model.save(path)
+        write_text(self.experiment.history, history_csv(self.monitor.history))
+        state = {"epochs_done": epoch + 1, "stopped": bool(self.model.stop_training), **self.monitor.state()}
+        write_text(self.experiment.last_state, json.dumps(state, indent=1) + "\n")
+
+
+def history_csv(rows):
+    """One row per epoch; columns in the order the first epoch logged them."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()
+
+
+def fit(model, train_data, steps_per_epoch, monitor, experiment, epochs, seed, first_epoch=0, verbose="auto",
+        callbacks=()):
+    """`model.fit` from `first_epoch` with per-epoch seeds, the monitor, the recorder, TensorBoard, then `callbacks`."""
+    standard = [EpochSeeds(seed), monitor, RunRecorder(experiment, monitor),
+                keras.callbacks.TensorBoard(log_dir=str(experiment.log))]
+    model.fit(train_data, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=steps_per_epoch,
+              callbacks=standard + list(callbacks), verbose=verbose)
+
+
+def load_last_epoch(experiment):
+    """The model (with optimizer state) and resume state written after the last completed epoch."""
+    try:
+        state = json.loads(experiment.last_state.read_text(encoding="utf-8"))
+        model = keras.models.load_model(experiment.last_model)
+    except (OSError, ValueError, KeyError) as error:
+        raise AugliError(f"cannot resume from {experiment.checkpoints}: {error}") from None
+    return model, state
+
+
+def load_test_groundtruth(media_eval_path, n_tracks, n_tags, test_source):
+    """The test ground truth checked against the test split's size, or None (with a note) if there is none."""
+    try:
+        groundtruth_path(media_eval_path)
+    except AugliError as error:
+        click.echo(f"{error.message}; evaluation-on-test.tsv will not be written", err=True)
+        return None
+    groundtruth = load_groundtruth(media_eval_path)
+    if groundtruth.shape != (n_tracks, n_tags):
+        raise AugliError(f"ground truth {groundtruth_path(media_eval_path)} is {groundtruth.shape[0]} x {groundtruth.shape[1]}, "
+                         f"{test_source} is {n_tracks} tracks x {n_tags} tags")
+    return groundtruth
+
+
+def predict_and_write(model, experiment, monitor, test_inputs, validation_inputs, tags, groundtruth, batch_size=None):
+    """Reload the best epoch, score test and validation, decide with the best epoch's thresholds, write it all."""
+    if monitor.best_epoch is None:
+        raise AugliError("no epoch reached a finite validation ROC-AUC (training diverged); no predictions written")
+    model.load_weights(experiment.best_weights)
+    test_scores = model.predict(test_inputs, batch_size=batch_size, verbose=0).astype(np.float32)
+    validation_predictions = model.predict(validation_inputs, batch_size=batch_size, verbose=0).astype(np.float32)
+    decisions = decide(test_scores, monitor.best_thresholds)
+    save_npy(experiment.predictions, test_scores)
+    save_npy(experiment.decisions, decisions)
+    save_npy(experiment.validation_predictions, validation_predictions)
+    write_text(experiment.thresholds, format_thresholds(tags, monitor.best_thresholds))
+    if groundtruth is not None:
+        write_text(experiment.evaluation, format_metrics(evaluate(groundtruth, test_scores, decisions)))
+
+
+def train_sequence_tagger(options):
+    """train_rnn.py end to end; `options` are the script's resolved options (recorded in config.json)."""
+    experiment = prepare(options["experiment_base_path"], options["overwrite"], options["resume"])
+    train, validation, test = load_splits(options["train_npz"], options["val_npz"], options["test_npz"])
+    groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.X), len(test.tags), test.path)
+    if options["resume"]:
+        check_same_options(experiment, options)
+    else:
+        clear_outputs(experiment)
+        write_config(experiment, options, options["seed"])
+    set_seeds(options["seed"])
+    epochs, batch_size = options["epochs"], options["batch_size"]
+    monitor = ValidationMonitor(validation.X, validation.y, epochs, batch_size=batch_size)
+    if options["resume"]:
+        model, state = load_last_epoch(experiment)
+        monitor.restore(state)
+        first_epoch = epochs if state["stopped"] else state["epochs_done"]
+    else:
+        model = sequence_tagger(train.n_features, len(train.tags), options["rnn_type"], options["rnn_units"],
+                                options["rnn_layers"], options["rnn_dropout"], options["dropout_final"])
+        compile_tagger(model, options["learning_rate"])
+        first_epoch = 0
+    if first_epoch < epochs:
+        batches, steps_per_epoch = shuffled_batches(train.X, train.y, batch_size, options["seed"], first_epoch, epochs)
+        fit(model, batches, steps_per_epoch, monitor, experiment, epochs, options["seed"], first_epoch,
+            verbose=0 if options["quiet"] else "auto")
+    predict_and_write(model, experiment, monitor, test.X, validation.X, train.tags, groundtruth, batch_size)

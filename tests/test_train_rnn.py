@@ -1,0 +1,394 @@
+"""train_rnn.py and the shared training machinery, on tiny generated sequence files.
+
+The toy task: 4 tags over 5 windows of 8 features of Gaussian noise; a track with tag k has features
+2k and 2k+1 raised by 4 in one random window, so the tags can only be read from the sequence.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from augli.experiment import Experiment
+from augli.metrics import METRICS, decide, evaluate, format_metrics, macro_auc, youden_thresholds
+from augli.models import sequence_tagger
+from augli.training import RunRecorder, ValidationMonitor
+from train_rnn import main
+
+TAGS = ("mood/theme---calm", "mood/theme---dark", "mood/theme---happy", "mood/theme---sad")
+WINDOWS, FEATURES = 5, 8
+SIZES = {"train": 200, "validation": 100, "test": 60}
+# A model small enough for seconds per run; -bs 20 divides every split, -lr 0.01 learns in 5 epochs.
+# -rl is given per test: 2 (the default) for the GRU run most tests share, 1 where only learning matters.
+SMALL_MODEL = ["-ru", "16", "-bs", "20", "-lr", "0.01", "-dornn", "0.1", "-dof", "0.1", "--quiet"]
+EPOCHS = 5
+GRU = ("-rt", "gru", "-rl", "2")
+
+
+def toy_split(n_tracks, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_tracks, WINDOWS, FEATURES)).astype(np.float32)
+    y = (rng.random((n_tracks, len(TAGS))) < 0.3).astype(np.int64)
+    for track, tag in zip(*np.nonzero(y)):
+        X[track, rng.integers(WINDOWS), 2 * tag:2 * tag + 2] += 4.0
+    return X, y
+
+
+def write_npz(path, X, y, tags=TAGS, leave_out=None):
+    """The arrays transform_features writes, optionally without one of them."""
+    arrays = {"names": np.array([f"{i}/{i}.mp3" for i in range(len(X))]), "X": X, "y": y, "tags": np.array(tags)}
+    np.savez_compressed(path, **{name: value for name, value in arrays.items() if name != leave_out})
+    return path
+
+
+@pytest.fixture(scope="module")
+def splits(tmp_path_factory):
+    """The three toy splits, and a -mep whose ground truth is the toy test labels."""
+    root = tmp_path_factory.mktemp("toy")
+    paths = {}
+    for seed, (split, n_tracks) in enumerate(SIZES.items()):
+        X, y = toy_split(n_tracks, seed)
+        paths[split] = write_npz(root / f"{split}.npz", X, y)
+    truth = root / "MEDIAEVAL19" / "mtg-jamendo-dataset" / "results" / "mediaeval" / "groundtruth.npy"
+    truth.parent.mkdir(parents=True)
+    np.save(truth, np.load(paths["test"])["y"].astype(bool))
+    paths["mep"] = root / "MEDIAEVAL19"
+    return paths
+
+
+def arguments(splits, ebp, *extra, epochs=EPOCHS):
+    return ["-mep", str(splits["mep"]), "-ebp", str(ebp), "-tr", str(splits["train"]), "-v", str(splits["validation"]),
+            "-te", str(splits["test"]), "-e", str(epochs), *SMALL_MODEL, *extra]
+
+
+def train(*args):
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def gru_run(splits, tmp_path_factory):
+    ebp = tmp_path_factory.mktemp("gru") / "run"
+    result = train(*arguments(splits, ebp, *GRU))
+    return Experiment(ebp), result
+
+
+def history(experiment):
+    lines = experiment.history.read_text().splitlines()
+    return [line.split(",") for line in lines]
+
+
+# --- learning ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rnn_type", ["gru", "lstm", "bilstm"])
+def test_every_rnn_type_learns_the_sequence_task(rnn_type, splits, gru_run, tmp_path):
+    if rnn_type == "gru":
+        experiment, result = gru_run
+    else:
+        experiment = Experiment(tmp_path / rnn_type)
+        result = train(*arguments(splits, experiment.root, "-rt", rnn_type, "-rl", "1"))
+    rows = history(experiment)
+    best = max(float(row[rows[0].index("val_roc_auc")]) for row in rows[1:])
+    assert best >= 0.9
+    assert f"epoch {EPOCHS}/{EPOCHS}  loss " in result.output
+    assert json.loads(experiment.config.read_text())["options"]["rnn_type"] == rnn_type
+
+
+def test_outputs_with_shapes_dtypes_and_consistency(splits, gru_run):
+    experiment, result = gru_run
+    assert sorted(path.name for path in experiment.root.iterdir()) == sorted(
+        ["checkpoints", "config.json", "decisions.npy", "evaluation-on-test.tsv", "history.csv", "log",
+         "predictions.npy", "thresholds.tsv", "validation-predictions.npy"])
+    assert sorted(path.name for path in experiment.checkpoints.iterdir()) == ["best.weights.h5", "last-state.json", "last.keras"]
+    assert any(experiment.log.rglob("events.out.tfevents.*"))
+
+    predictions = np.load(experiment.predictions)
+    decisions = np.load(experiment.decisions)
+    validation_predictions = np.load(experiment.validation_predictions)
+    assert predictions.shape == decisions.shape == (SIZES["test"], len(TAGS))
+    assert validation_predictions.shape == (SIZES["validation"], len(TAGS))
+    assert predictions.dtype == validation_predictions.dtype == np.float32
+    assert decisions.dtype == bool
+    assert ((predictions > 0) & (predictions < 1)).all()
+
+    rows = history(experiment)
+    assert rows[0] == ["epoch", "loss", "val_loss", "val_roc_auc", "val_pr_auc"]
+    assert [row[0] for row in rows[1:]] == [str(epoch) for epoch in range(1, EPOCHS + 1)]
+    roc_aucs = [float(row[3]) for row in rows[1:]]
+    best_epoch = int(np.argmax(roc_aucs))  # first maximum
+
+    # The reloaded best model reproduces the best epoch's validation score, and the thresholds are
+    # that epoch's Youden cutoffs; decisions are the strict comparison against them.
+    validation_truth = np.load(splits["validation"])["y"]
+    assert macro_auc(validation_truth, validation_predictions)[0] == pytest.approx(roc_aucs[best_epoch], abs=1e-12)
+    lines = experiment.thresholds.read_text().splitlines()
+    assert [line.split("\t")[0] for line in lines] == list(TAGS)
+    thresholds = np.array([float(line.split("\t")[1]) for line in lines])
+    np.testing.assert_array_equal(thresholds, youden_thresholds(validation_truth, validation_predictions))
+    np.testing.assert_array_equal(decisions, decide(predictions, thresholds))
+
+    groundtruth = np.load(splits["test"])["y"].astype(bool)
+    assert experiment.evaluation.read_text() == format_metrics(evaluate(groundtruth, predictions, decisions))
+    assert [line.split("\t")[0] for line in experiment.evaluation.read_text().splitlines()] == list(METRICS)
+
+    config = json.loads(experiment.config.read_text())
+    assert config["seed"] == 42
+    assert config["options"]["batch_size"] == 20 and config["options"]["epochs"] == EPOCHS
+    assert config["packages"]["keras"] == "3.13.2" and config["packages"]["tensorflow"] == "2.20.0"
+    assert "git_commit" in config
+    state = json.loads(experiment.last_state.read_text())
+    assert state["epochs_done"] == EPOCHS and state["best_epoch"] == best_epoch
+
+
+def test_same_seed_gives_identical_predictions(splits, gru_run, tmp_path):
+    experiment, _ = gru_run
+    again = Experiment(tmp_path / "again")
+    train(*arguments(splits, again.root, *GRU))
+    np.testing.assert_array_equal(np.load(again.predictions), np.load(experiment.predictions))
+    assert again.history.read_text() == experiment.history.read_text()
+
+
+def test_resume_after_a_kill_repeats_the_uninterrupted_run(splits, gru_run, tmp_path, monkeypatch):
+    experiment, _ = gru_run
+    resumed = Experiment(tmp_path / "resumed")
+    record = RunRecorder.on_epoch_end
+
+    def killed_after_epoch_2(self, epoch, logs=None):
+        record(self, epoch, logs)
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RunRecorder, "on_epoch_end", killed_after_epoch_2)
+    killed = CliRunner().invoke(main, arguments(splits, resumed.root, *GRU))
+    assert killed.exit_code != 0 and not resumed.predictions.exists()
+    assert json.loads(resumed.last_state.read_text())["epochs_done"] == 2
+    monkeypatch.setattr(RunRecorder, "on_epoch_end", record)
+
+    result = train(*arguments(splits, resumed.root, *GRU, "--resume"))
+    assert "epoch 1/" not in result.output and f"epoch 3/{EPOCHS}" in result.output
+    assert resumed.history.read_text() == experiment.history.read_text()
+    np.testing.assert_array_equal(np.load(resumed.predictions), np.load(experiment.predictions))
+    assert resumed.thresholds.read_text() == experiment.thresholds.read_text()
+    assert sorted(path.name for path in resumed.root.iterdir()) == sorted(path.name for path in experiment.root.iterdir())
+
+    # Resuming a finished run trains no further and rewrites the same outputs.
+    again = train(*arguments(splits, resumed.root, *GRU, "--resume"))
+    assert "epoch " not in again.output
+    np.testing.assert_array_equal(np.load(resumed.predictions), np.load(experiment.predictions))
+
+
+# --- the pieces --------------------------------------------------------------------------------------
+
+class ScriptedModel:
+    """Stands in for a Keras model: predict returns the next scripted validation scores."""
+
+    def __init__(self, scores):
+        self.scores = iter(scores)
+        self.stop_training = False
+
+    def predict(self, inputs, batch_size=None, verbose=0):
+        return next(self.scores)
+
+
+def test_monitor_keeps_the_first_maximum_and_stops_after_patience():
+    truth = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=np.float32)
+    perfect = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.6], [0.1, 0.3]], dtype=np.float32)
+    worse = np.array([[0.4, 0.1], [0.5, 0.8], [0.7, 0.2], [0.1, 0.3]], dtype=np.float32)
+    monitor = ValidationMonitor(truth, truth, epochs=10, patience=2)
+    monitor.set_model(ScriptedModel([worse, perfect, perfect, worse]))
+    stopped = []
+    for epoch in range(4):
+        logs = {"loss": 0.5}
+        monitor.on_epoch_end(epoch, logs)
+        stopped.append(monitor.model.stop_training)
+    assert monitor.best_epoch == 1 and monitor.best_roc_auc == 1.0
+    assert stopped == [False, False, False, True]  # epochs 3 and 4 did not beat epoch 2
+    np.testing.assert_array_equal(monitor.best_thresholds, youden_thresholds(truth, perfect))
+    assert [row["epoch"] for row in monitor.history] == [1, 2, 3, 4]
+    assert logs["val_roc_auc"] == macro_auc(truth, worse)[0]
+
+
+def test_model_matches_the_original_parameter_counts():
+    # Keras-3 counts of the original train_rnn.py models on 4096 DeepSpectrum features, 56 tags
+    # (augli-facts section 6; the GRU count is for reset_after=False).
+    counts = {"gru": 23_145_528, "lstm": 30_487_608, "bilstm": 69_301_304}
+    for rnn_type, count in counts.items():
+        model = sequence_tagger(4096, 56, rnn_type, units=1024, layers=2, rnn_dropout=0.4, final_dropout=0.4)
+        assert model.count_params() == count, rnn_type
+    layers = [layer.__class__.__name__ for layer in model.layers]
+    assert layers == ["InputLayer", "Bidirectional", "BatchNormalization", "Bidirectional", "BatchNormalization",
+                      "Dense", "BatchNormalization", "Activation", "Dropout", "Dense"]
+    assert model.layers[1].forward_layer.return_sequences and not model.layers[3].forward_layer.return_sequences
+    assert model.output.shape == (None, 56)
+
+
+# --- refusals: one line, non-zero exit, nothing written ----------------------------------------------------
+
+def refused(args, message, ebp, exit_code=1):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == exit_code, result.output
+    assert result.output.splitlines()[-1] == f"Error: {message}"
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not ebp.exists()
+
+
+def test_refuses_a_missing_file(splits, tmp_path):
+    missing = tmp_path / "nope.npz"
+    args = arguments(splits, tmp_path / "run") + ["-v", str(missing)]
+    refused(args, f"Invalid value for '-v' / '--val-npz': File '{missing}' does not exist.", tmp_path / "run", exit_code=2)
+
+
+@pytest.mark.parametrize("absent", ["X", "y", "tags"])
+def test_refuses_an_npz_without_a_required_array(absent, splits, tmp_path):
+    X, y = toy_split(20, 7)
+    bad = write_npz(tmp_path / "bad.npz", X, y, leave_out=absent)
+    held = ", ".join(name for name in ("names", "X", "y", "tags") if name != absent)
+    refused(arguments(splits, tmp_path / "run") + ["-tr", str(bad)], f"{bad} has no {absent} array (it holds {held})",
+            tmp_path / "run")
+
+
+def test_refuses_x_and_y_of_different_lengths(splits, tmp_path):
+    X, y = toy_split(20, 7)
+    bad = write_npz(tmp_path / "bad.npz", X, y[:19])
+    refused(arguments(splits, tmp_path / "run") + ["-te", str(bad)], f"{bad}: X holds 20 tracks, y holds 19",
+            tmp_path / "run")
+
+
+def test_refuses_splits_with_different_tags(splits, tmp_path):
+    X, y = toy_split(20, 7)
+    other_tags = TAGS[:3] + ("mood/theme---epic",)
+    bad = write_npz(tmp_path / "bad.npz", X, y, tags=other_tags)
+    refused(arguments(splits, tmp_path / "run") + ["-v", str(bad)],
+            f"tags differ: {splits['train']} has 4 tags including 'mood/theme---sad', "
+            f"{bad} has 4 tags including 'mood/theme---epic'", tmp_path / "run")
+
+
+def test_refuses_splits_with_tags_in_another_order(splits, tmp_path):
+    X, y = toy_split(20, 7)
+    bad = write_npz(tmp_path / "bad.npz", X, y, tags=TAGS[::-1])
+    refused(arguments(splits, tmp_path / "run") + ["-te", str(bad)],
+            f"tags differ: {splits['train']} has 4 tags with 'mood/theme---calm' in column 0, "
+            f"{bad} has 4 tags with 'mood/theme---sad' in column 0", tmp_path / "run")
+
+
+def test_refuses_splits_with_different_feature_sizes(splits, tmp_path):
+    X, y = toy_split(20, 7)
+    bad = write_npz(tmp_path / "bad.npz", X[:, :, :6], y)
+    refused(arguments(splits, tmp_path / "run") + ["-te", str(bad)],
+            f"feature sizes differ: {splits['train']} has 8 features per window, {bad} has 6", tmp_path / "run")
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_refuses_non_finite_features(value, splits, tmp_path):
+    X, y = toy_split(20, 7)
+    X[3, 2, 1] = value
+    bad = write_npz(tmp_path / "bad.npz", X, y)
+    refused(arguments(splits, tmp_path / "run") + ["-tr", str(bad)],
+            f"X in {bad} holds NaN or inf (first at track 3, window 2, feature 1)", tmp_path / "run")
+
+
+def test_refuses_labels_that_are_not_binary(splits, tmp_path):
+    X, y = toy_split(20, 7)
+    y[0, 0] = 2
+    bad = write_npz(tmp_path / "bad.npz", X, y)
+    refused(arguments(splits, tmp_path / "run") + ["-tr", str(bad)], f"y in {bad} holds values other than 0 and 1",
+            tmp_path / "run")
+
+
+def test_refuses_a_validation_split_without_a_scorable_tag(splits, tmp_path):
+    X, y = toy_split(20, 7)
+    bad = write_npz(tmp_path / "bad.npz", X, np.zeros_like(y))
+    refused(arguments(splits, tmp_path / "run") + ["-v", str(bad)],
+            f"{bad}: no tag has both positive and negative tracks, so validation ROC-AUC is undefined", tmp_path / "run")
+
+
+def test_refuses_a_ground_truth_of_another_size(splits, tmp_path):
+    truth = tmp_path / "mep" / "mtg-jamendo-dataset" / "results" / "mediaeval" / "groundtruth.npy"
+    truth.parent.mkdir(parents=True)
+    np.save(truth, np.zeros((SIZES["test"] + 1, len(TAGS)), dtype=bool))
+    refused(arguments(splits, tmp_path / "run") + ["-mep", str(tmp_path / "mep")],
+            f"ground truth {truth} is 61 x 4, {splits['test']} is 60 tracks x 4 tags", tmp_path / "run")
+
+
+def test_refuses_an_experiment_folder_holding_a_run(splits, gru_run):
+    experiment, _ = gru_run
+    before = experiment.predictions.read_bytes()
+    result = CliRunner().invoke(main, arguments(splits, experiment.root))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        f"Error: {experiment.root} already holds a run (config.json, history.csv, checkpoints, log, predictions.npy, "
+        "decisions.npy, thresholds.tsv, validation-predictions.npy, evaluation-on-test.tsv); "
+        "pass --overwrite to replace it or --resume to continue it")
+    assert experiment.predictions.read_bytes() == before
+
+
+def test_refuses_overwrite_with_resume_and_resume_of_nothing(splits, tmp_path):
+    refused(arguments(splits, tmp_path / "run") + ["--overwrite", "--resume"],
+            "--overwrite and --resume exclude each other: replace the run or continue it", tmp_path / "run")
+    refused(arguments(splits, tmp_path / "run") + ["--resume"],
+            f"nothing to resume in {tmp_path / 'run'}: {tmp_path / 'run' / 'checkpoints' / 'last-state.json'} "
+            "does not exist", tmp_path / "run")
+
+
+def test_refuses_to_resume_with_other_options(splits, gru_run):
+    experiment, _ = gru_run
+    result = CliRunner().invoke(main, arguments(splits, experiment.root, *GRU, "-rt", "lstm", "--resume"))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        f"Error: cannot resume: rnn_type is 'lstm' now but 'gru' in {experiment.config}")
+
+
+def test_without_ground_truth_says_so_and_skips_the_evaluation(splits, tmp_path):
+    experiment = Experiment(tmp_path / "run")
+    result = train(*arguments(splits, experiment.root, "-mep", str(tmp_path / "elsewhere"), "-rl", "1", epochs=1))
+    assert "no ground truth found: looked for " in result.output
+    assert result.output.count("evaluation-on-test.tsv will not be written") == 1
+    assert experiment.predictions.exists() and not experiment.evaluation.exists()
+
+
+def test_overwrite_replaces_only_the_runs_outputs(splits, tmp_path):
+    experiment = Experiment(tmp_path / "run")
+    args = arguments(splits, experiment.root, "-rl", "1", epochs=1)
+    train(*args)
+    (experiment.root / "notes.txt").write_text("mine")
+    (experiment.log / "stale").write_text("old")
+    train(*args, "--overwrite")
+    assert (experiment.root / "notes.txt").read_text() == "mine"
+    assert not (experiment.log / "stale").exists()
+    assert len(history(experiment)) == 2
+
+
+def test_options_keep_the_original_names_and_defaults():
+    options = {parameter.name: (parameter.opts, False if parameter.is_flag else parameter.default)
+               for parameter in main.params}
+    assert options == {
+        "media_eval_path": (["-mep", "--media-eval-path"], "./MEDIA-EVAL19"),
+        "train_npz": (["-tr", "--train-npz"], "train.npz"),
+        "val_npz": (["-v", "--val-npz"], "validation.npz"),
+        "test_npz": (["-te", "--test-npz"], "test.npz"),
+        "batch_size": (["-bs", "--batch-size"], 32),
+        "epochs": (["-e", "--epochs"], 1000),
+        "learning_rate": (["-lr", "--learning-rate"], 0.001),
+        "rnn_dropout": (["-dornn", "--rnn-dropout"], 0.4),
+        "dropout_final": (["-dof", "--dropout-final"], 0.4),
+        "experiment_base_path": (["-ebp", "--experiment-base-path"], ".experiments"),
+        "rnn_units": (["-ru", "--rnn-units"], 1024),
+        "rnn_layers": (["-rl", "--rnn-layers"], 2),
+        "optimizer": (["-o", "--optimizer"], "rmsprop"),
+        "rnn_type": (["-rt", "--rnn-type"], "gru"),
+        "seed": (["--seed"], 42),
+        "resume": (["--resume"], False),
+        "overwrite": (["--overwrite"], False),
+        "quiet": (["--quiet"], False),
+    }
+    result = CliRunner().invoke(main, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "-rt, --rnn-type [lstm|bilstm|gru]" in result.output and "[default: gru]" in result.output
+
+
+def test_rejects_an_unknown_rnn_type(splits, tmp_path):
+    refused(arguments(splits, tmp_path / "run") + ["-rt", "transformer"],
+            "Invalid value for '-rt' / '--rnn-type': 'transformer' is not one of 'lstm', 'bilstm', 'gru'.",
+            tmp_path / "run", exit_code=2)
