@@ -108,10 +108,11 @@ def run_fusion(base_path, groundtruth, tags, protocol="test", validation_tsv=Non
         else:
             thresholds = metrics.f_score_thresholds(groundtruth, fused)
         decisions = metrics.decide(fused, thresholds)
+        per_tag = metrics.ranking_per_tag(groundtruth, fused)
         groups.append(GroupResult(
             name=name, models=members, scores=fused, thresholds=thresholds, decisions=decisions,
-            results=metrics.evaluate(groundtruth, fused, decisions),
-            per_tag_pr_auc=metrics.ranking_per_tag(groundtruth, fused)["PR-AUC"],
+            results=metrics.evaluate(groundtruth, fused, decisions, per_tag),
+            per_tag_pr_auc=per_tag["PR-AUC"],
         ))
     return groups
 

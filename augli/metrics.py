@@ -35,15 +35,18 @@ def _shape(array):
     return " x ".join(str(size) for size in array.shape)
 
 
-def evaluate(groundtruth, scores, decisions):
-    """The ten official metrics, keyed and ordered as METRICS."""
+def evaluate(groundtruth, scores, decisions, per_tag=None):
+    """The ten official metrics, keyed and ordered as METRICS.
+
+    `per_tag` is `ranking_per_tag(groundtruth, scores)` for a caller that already computed it.
+    """
     check_same_shape(scores, "predictions", groundtruth, "ground truth")
     check_same_shape(decisions, "decisions", groundtruth, "ground truth")
     truth = np.asarray(groundtruth, dtype=bool)
     without_positives = np.flatnonzero(~truth.any(axis=0))
     if without_positives.size:
         raise AugliError(f"tag column {without_positives[0]} of the ground truth has no positive: ROC-AUC is undefined")
-    per_tag = ranking_per_tag(truth, scores)
+    per_tag = per_tag if per_tag is not None else ranking_per_tag(truth, scores)
     pooled = _curve(truth.ravel(), scores.ravel())
     results = {
         "PR-AUC-macro": float(np.mean(per_tag["PR-AUC"])),
