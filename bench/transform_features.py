@@ -116,7 +116,7 @@ def same_npz(first, second):
 @click.option("--tracks", type=click.IntRange(min=1), default=600, show_default=True, help="Tracks in the CSV (about 0.78 MB each at 29 x 4096).")
 @click.option("--windows", type=click.IntRange(min=1), default=29, show_default=True, help="Rows per track (29 for 1 s windows, 5 for 5 s).")
 @click.option("--width", type=click.IntRange(min=1), default=4096, show_default=True, help="Feature columns (fc2 of VGG16: 4096).")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the CSV and npz files go [default: a temporary folder].")
+@click.option("--workdir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None, help="An existing folder to hold the temporary CSV and npz files [default: the system temporary folder].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--side", type=click.Choice(SIDES), default=None, hidden=True)
 def main(tracks, windows, width, workdir, seed, side):
