@@ -22,6 +22,7 @@ from tqdm import tqdm
 from augli.data import SPLITS, binarize, read_split, split_tsv, tags_of
 from augli.errors import AugliError
 from augli.files import atomic_open
+from augli.sequences import save_sequences
 
 NAME_COLUMN = "name"
 TIME_COLUMN = "timeStamp"
@@ -310,12 +311,6 @@ def _parse_lines(buffer, position, line, dest, features, slow_cells):
     return _DONE, position, line, 0, 0, n_slow
 
 
-def save_features(handle, names, labels, features, tags, compress=False):
-    """The npz layout of the original: names (PATH strings), y (tracks x tags int), X (tracks x windows x W float32), tags."""
-    save = np.savez_compressed if compress else np.savez
-    save(handle, names=np.array(names, dtype=str), y=labels, X=features, tags=np.array(tags, dtype=str))
-
-
 @dataclass(frozen=True)
 class SplitFiles:
     csv: Path
@@ -356,7 +351,7 @@ def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
         for job, tracks, labels, width, index in indexed:
             features = parse_features(job.csv, index, width)
             handle = outputs.enter_context(atomic_open(job.npz, "wb"))
-            save_features(handle, [track.path for track in tracks], labels, features, tags, compress)
+            save_sequences(handle, [track.path for track in tracks], labels, features, tags, compress)
             del features  # before the next split's array is allocated
     return [job.npz for job in jobs]
 

@@ -1,7 +1,7 @@
-"""Reading the per-split sequence files that transform_features writes, and checking they fit together.
+"""The per-split sequence files (transform_features writes them, the trainers read them) and their checks.
 
-Each `<split>.npz` holds `X` (tracks x windows x features, float32), `y` (tracks x tags, 0/1),
-`tags` (the tag names, in column order) and `names` (track paths; not needed for training).
+Each `<split>.npz` holds, as the original's did, `names` (track PATHs, TSV order), `y` (tracks x tags,
+0/1), `X` (tracks x windows x features, float32) and `tags` (the tag names, in column order).
 """
 
 import zipfile
@@ -13,6 +13,12 @@ import numpy as np
 from augli.errors import AugliError
 
 REQUIRED_ARRAYS = ("X", "y", "tags")
+
+
+def save_sequences(handle, names, y, X, tags, compress=False):
+    """Write one split's npz to an open binary file; `compress` as the original's savez_compressed."""
+    save = np.savez_compressed if compress else np.savez
+    save(handle, names=np.array(names, dtype=str), y=y, X=X, tags=np.array(tags, dtype=str))
 
 
 @dataclass(frozen=True)
