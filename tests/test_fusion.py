@@ -1,5 +1,6 @@
 """fusion.py end to end, in-process, on the official predictions and on generated layouts."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -170,7 +171,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, case, extra, message
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output
-    assert __import__("re").fullmatch(message + ".*", lines[0]), lines[0]
+    assert re.fullmatch(message + ".*", lines[0]), lines[0]
     assert not out.exists()
 
 
