@@ -132,9 +132,9 @@ def broken_layout(tmp_path, case):
         (mep / "mtg-jamendo-dataset/results/mediaeval/groundtruth.npy").unlink()
     elif case == "wrong shape":
         place(base, "crnn/lstm", array=np.zeros((4231, 55), np.float32))
-    elif case == "nan":
+    elif case in ("nan", "inf"):
         scores = np.load(AUGLI_ALL)
-        scores[7, 3] = np.nan
+        scores[7, 3] = np.nan if case == "nan" else -np.inf
         place(base, "crnn/lstm", array=scores)
     elif case == "tag list":
         tags = mep / "mtg-jamendo-dataset/data/tags/moodtheme_split.txt"
@@ -156,6 +156,7 @@ def broken_layout(tmp_path, case):
     ("missing ground truth", [], r"Error: no ground truth found: looked for .*mediaeval2019/groundtruth.npy or .*mediaeval/groundtruth.npy"),
     ("wrong shape", [], r"Error: .*crnn/lstm/predictions.npy is 4231 x 55, the ground truth is 4231 x 56"),
     ("nan", [], r"Error: .*crnn/lstm/predictions.npy holds NaN or inf scores \(first at track 7, tag 3\)"),
+    ("inf", [], r"Error: .*crnn/lstm/predictions.npy holds NaN or inf scores \(first at track 7, tag 3\)"),
     ("tag list", [], r"Error: the tag list has 55 tags, the ground truth has 56 columns"),
     ("unreadable", [], r"Error: cannot read .*crnn/lstm/predictions.npy: "),
     ("empty base", [], r"Error: no predictions.npy below fusion base path .*fusion"),
