@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from augli.models import RNN_TYPES
-from augli.training import train_sequence_tagger
+from augli.params import RNN_TYPES
 
 NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -44,6 +43,8 @@ NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--quiet", is_flag=True, help="No Keras progress bars; only the one line per epoch.")
 def main(**options):
     """Train on -tr, select the epoch on -v, predict -te, evaluate when the ground truth is under -mep."""
+    from augli.sequence_training import train_sequence_tagger  # TensorFlow starts only for a real run
+
     train_sequence_tagger(options)
 
 

@@ -3,3 +3,9 @@
 The top-level scripts (`fusion.py`, `train_rnn.py`, ...) are thin click commands; everything they
 do lives in this package, one module per concern.
 """
+
+import os
+
+# TensorFlow's C++ start-up notes (CPU instructions, CUDA absent, oneDNN) are INFO lines that bury a
+# run's own output; warnings and errors still show. Set TF_CPP_MIN_LOG_LEVEL=0 to see everything.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")

@@ -5,8 +5,6 @@ Layer names follow the original's `rnn/...` scheme with `_` for `/`, which Keras
 
 import keras
 
-RNN_TYPES = ("lstm", "bilstm", "gru")
-
 
 def recurrent_layer(rnn_type, units, dropout, return_sequences, name):
     """GRU, LSTM or a concatenating Bidirectional LSTM; `dropout` applies to inputs and recurrent state.

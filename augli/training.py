@@ -1,10 +1,13 @@
-"""Training with model selection on the full validation set, resumable epoch by epoch, and the outputs
-every trainer writes (train_rnn.py here; crnn.py reuses all but `shuffled_batches` and `train_sequence_tagger`).
+"""What every trainer shares: model selection on the full validation set, resumable epoch by epoch, and
+the outputs every trainer writes. Each trainer's own input pipeline lives with it
+(`augli.sequence_training` for train_rnn.py).
 
 The pieces: `ValidationMonitor` scores the validation set after each epoch and keeps the best epoch;
-`RunRecorder` writes the checkpoints, history and resume state; `EpochSeeds` and `shuffled_batches`
-make each epoch's randomness a function of (seed, epoch), so that a resumed run repeats exactly what
-the uninterrupted one would have done; `predict_and_write` turns the best model into the outputs.
+`RunRecorder` writes the checkpoints, history and resume state; `EpochSeeds` makes each epoch's
+dropout a function of (seed, epoch), so that a resumed run repeats exactly what the uninterrupted one
+would have done; `predict_and_write` turns the best model into the outputs. Inputs reach the monitor
+and `predict_and_write` as *predictors*: callables that take the model and return tracks x tags
+scores, so each trainer decides how its validation and test inputs are fed.
 """
 
 import csv
@@ -19,11 +22,8 @@ import tensorflow as tf
 
 from augli.data import groundtruth_path, load_groundtruth
 from augli.errors import AugliError
-from augli.experiment import clear_outputs, check_same_options, prepare, write_config
 from augli.files import atomic_path, save_npy, write_text
 from augli.metrics import decide, evaluate, format_metrics, format_thresholds, macro_auc, youden_thresholds
-from augli.models import compile_tagger, sequence_tagger
-from augli.sequences import load_splits
 
 # The original's EarlyStopping(monitor="val_roc_auc", mode="max", min_delta=0, patience=100).
 PATIENCE_EPOCHS = 100
@@ -35,32 +35,6 @@ def set_seeds(seed):
     """Seed Python, NumPy, TensorFlow and Keras, and make TensorFlow's kernels deterministic."""
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-
-
-def shuffled_batches(X, y, batch_size, seed, first_epoch, epochs):
-    """Training batches for epochs `first_epoch`..`epochs - 1` as a tf.data pipeline, and batches per epoch.
-
-    Each epoch's order is a stateless shuffle keyed by (seed, epoch), so it does not depend on how many
-    epochs ran before in this process. Batches are gathered from the whole arrays by index, as Keras
-    does for `fit(X, y, shuffle=True)`.
-    """
-    n_tracks = len(X)
-
-    def epoch_batches(epoch):
-        order = tf.random.experimental.stateless_shuffle(
-            tf.range(n_tracks, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
-
-    def gather(indices, arrays):
-        return tuple(tf.gather(array, indices) for array in arrays)
-
-    indices = tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_batches)
-    arrays = tf.data.Dataset.from_tensors((X, y)).repeat()
-    batches = tf.data.Dataset.zip(indices, arrays).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    # As Keras does: tf.data's static rewrites would serialize the pipeline, arrays included.
-    options = tf.data.Options()
-    options.experimental_optimization.apply_default_optimizations = False
-    return batches.with_options(options).prefetch(tf.data.AUTOTUNE), math.ceil(n_tracks / batch_size)
 
 
 class EpochSeeds(keras.callbacks.Callback):
@@ -100,10 +74,10 @@ class ValidationMonitor(keras.callbacks.Callback):
     the best one, like the original EarlyStopping. Prints one fixed line per epoch.
     """
 
-    def __init__(self, inputs, truth, epochs, patience=PATIENCE_EPOCHS, batch_size=None):
+    def __init__(self, predict, truth, epochs, patience=PATIENCE_EPOCHS):
         super().__init__()
-        self.inputs, self.truth = inputs, truth
-        self.epochs, self.patience, self.batch_size = epochs, patience, batch_size
+        self.predict, self.truth = predict, truth
+        self.epochs, self.patience = epochs, patience
         self.history = []
         self.best_epoch = None  # 0-based, as Keras counts
         self.best_roc_auc = -math.inf
@@ -111,7 +85,7 @@ class ValidationMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
-        scores = self.model.predict(self.inputs, batch_size=self.batch_size, verbose=0)
+        scores = self.predict(self.model)
         logs.update(validation_scores(self.truth, scores))
         if logs["val_roc_auc"] > self.best_roc_auc:
             self.best_epoch, self.best_roc_auc = epoch, logs["val_roc_auc"]
@@ -203,13 +177,13 @@ def load_test_groundtruth(media_eval_path, n_tracks, n_tags, test_source):
     return groundtruth
 
 
-def predict_and_write(model, experiment, monitor, test_inputs, validation_inputs, tags, groundtruth, batch_size=None):
+def predict_and_write(model, experiment, monitor, predict_test, predict_validation, tags, groundtruth):
     """Reload the best epoch, score test and validation, decide with the best epoch's thresholds, write it all."""
     if monitor.best_epoch is None:
         raise AugliError("no epoch reached a finite validation ROC-AUC (training diverged); no predictions written")
     model.load_weights(experiment.best_weights)
-    test_scores = model.predict(test_inputs, batch_size=batch_size, verbose=0).astype(np.float32)
-    validation_predictions = model.predict(validation_inputs, batch_size=batch_size, verbose=0).astype(np.float32)
+    test_scores = np.asarray(predict_test(model), dtype=np.float32)
+    validation_predictions = np.asarray(predict_validation(model), dtype=np.float32)
     decisions = decide(test_scores, monitor.best_thresholds)
     save_npy(experiment.predictions, test_scores)
     save_npy(experiment.decisions, decisions)
@@ -217,32 +191,3 @@ def predict_and_write(model, experiment, monitor, test_inputs, validation_inputs
     write_text(experiment.thresholds, format_thresholds(tags, monitor.best_thresholds))
     if groundtruth is not None:
         write_text(experiment.evaluation, format_metrics(evaluate(groundtruth, test_scores, decisions)))
-
-
-def train_sequence_tagger(options):
-    """train_rnn.py end to end; `options` are the script's resolved options (recorded in config.json)."""
-    experiment = prepare(options["experiment_base_path"], options["overwrite"], options["resume"])
-    train, validation, test = load_splits(options["train_npz"], options["val_npz"], options["test_npz"])
-    groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.X), len(test.tags), test.path)
-    if options["resume"]:
-        check_same_options(experiment, options)
-    else:
-        clear_outputs(experiment)
-        write_config(experiment, options, options["seed"])
-    set_seeds(options["seed"])
-    epochs, batch_size = options["epochs"], options["batch_size"]
-    monitor = ValidationMonitor(validation.X, validation.y, epochs, batch_size=batch_size)
-    if options["resume"]:
-        model, state = load_last_epoch(experiment)
-        monitor.restore(state)
-        first_epoch = epochs if state["stopped"] else state["epochs_done"]
-    else:
-        model = sequence_tagger(train.n_features, len(train.tags), options["rnn_type"], options["rnn_units"],
-                                options["rnn_layers"], options["rnn_dropout"], options["dropout_final"])
-        compile_tagger(model, options["learning_rate"])
-        first_epoch = 0
-    if first_epoch < epochs:
-        batches, steps_per_epoch = shuffled_batches(train.X, train.y, batch_size, options["seed"], first_epoch, epochs)
-        fit(model, batches, steps_per_epoch, monitor, experiment, epochs, options["seed"], first_epoch,
-            verbose=0 if options["quiet"] else "auto")
-    predict_and_write(model, experiment, monitor, test.X, validation.X, train.tags, groundtruth, batch_size)

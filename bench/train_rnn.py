@@ -24,7 +24,8 @@ import tensorflow as tf
 
 from augli.experiment import Experiment
 from augli.models import compile_tagger, sequence_tagger
-from augli.training import ValidationMonitor, fit, shuffled_batches
+from augli.sequence_training import sequence_predictor, shuffled_batches
+from augli.training import ValidationMonitor, fit
 
 SEED = 42
 N_TAGS = 56
@@ -85,7 +86,7 @@ def main(tracks, validation_tracks, windows, width, units, epochs, repeats):
     def train_rnn_loop():
         with tempfile.TemporaryDirectory() as folder:
             clock = EpochClock()
-            monitor = ValidationMonitor(X_validation, y_validation, epochs, batch_size=BATCH_SIZE)
+            monitor = ValidationMonitor(sequence_predictor(X_validation, BATCH_SIZE), y_validation, epochs)
             batches, steps = shuffled_batches(X, y, BATCH_SIZE, SEED, 0, epochs)
             fit(fresh_model(width, units), batches, steps, monitor, Experiment(Path(folder)), epochs, SEED,
                 verbose=0, callbacks=[clock])

@@ -196,7 +196,7 @@ def test_monitor_keeps_the_first_maximum_and_stops_after_patience():
     truth = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=np.float32)
     perfect = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.6], [0.1, 0.3]], dtype=np.float32)
     worse = np.array([[0.4, 0.1], [0.5, 0.8], [0.7, 0.2], [0.1, 0.3]], dtype=np.float32)
-    monitor = ValidationMonitor(truth, truth, epochs=10, patience=2)
+    monitor = ValidationMonitor(lambda model: model.predict(truth), truth, epochs=10, patience=2)
     monitor.set_model(ScriptedModel([worse, perfect, perfect, worse]))
     stopped = []
     for epoch in range(4):
