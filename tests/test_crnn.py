@@ -18,6 +18,7 @@ import soundfile
 from click.testing import CliRunner
 
 from augli.clips import Crop, Wav, middle_crop, pad_front, prefetched, read_crop, training_crops, window_crops
+from augli.crnn_training import Split, crop_predictor, middle_crops
 from augli.data import TSV_COLUMNS
 from augli.experiment import Experiment
 from augli.metrics import decide, evaluate, format_metrics, macro_auc, youden_thresholds
@@ -198,9 +199,10 @@ def test_same_seed_killed_at_the_phase_boundary_and_in_phase_2_then_resumed_repe
 
 @pytest.mark.parametrize("rnn_type", ["lstm", "bilstm"])
 def test_smoke_one_plus_one_epochs(rnn_type, dataset, weights, tmp_path):
-    """lstm: random VGGish (trained in both phases) and --test-crops all; bilstm: pretrained-layout weights."""
+    """lstm: random VGGish (trained in both phases, so 1 s crops keep it quick) and --test-crops all;
+    bilstm: pretrained-layout weights."""
     experiment = Experiment(tmp_path / rnn_type)
-    extra = ["--test-crops", "all"] if rnn_type == "lstm" else ["-vw", str(weights)]
+    extra = ["--test-crops", "all", "-w", "1"] if rnn_type == "lstm" else ["-vw", str(weights)]
     train(*arguments(dataset, experiment.root, "-rt", rnn_type, "-e", "2", "-ftp", "0.5", "--quiet", *extra))
     assert [row["epoch"] for row in history(experiment)] == [1, 2]
     for path in (experiment.config, experiment.best_weights, experiment.last_model, experiment.last_state,
@@ -217,7 +219,7 @@ def test_smoke_one_plus_one_epochs(rnn_type, dataset, weights, tmp_path):
 @pytest.mark.parametrize("portion, fine_tuned", [("1.0", True), ("0", False)])
 def test_all_or_no_epochs_fine_tuning(portion, fine_tuned, dataset, weights, tmp_path):
     experiment = Experiment(tmp_path / "run")
-    train(*arguments(dataset, experiment.root, "-vw", str(weights), "-e", "1", "-ftp", portion, "-rn", "0",
+    train(*arguments(dataset, experiment.root, "-vw", str(weights), "-e", "1", "-ftp", portion, "-rn", "0", "-w", "1",
                      "--quiet"))
     assert len(history(experiment)) == 1
     model = keras.models.load_model(experiment.last_model)
@@ -284,6 +286,25 @@ def test_read_crop_reads_exactly_the_crop(tmp_path):
     np.testing.assert_array_equal(end, audio[int(2.5 * RATE):int(4.5 * RATE)] / 32768)
     augmented = read_crop(Crop(wav.path, 0, 2 * RATE, RATE, stretch_rate=1.2, pitch_steps=1))
     assert augmented.shape == (RATE,)
+
+
+class MeanModel:
+    """Stands in for the CRNN: two 'tag scores' per crop, its mean sample and its batch's size."""
+
+    def predict_on_batch(self, batch):
+        return np.stack([batch.mean(axis=1), np.full(len(batch), len(batch))], axis=1).astype(np.float32)
+
+
+def test_test_crops_all_average_every_window_in_batches(tmp_path):
+    steps = np.repeat(np.arange(7, dtype=np.int16) * 1000, RATE)  # 7 s, one level per second
+    wavs = [write_wav(tmp_path / "a.wav", steps), write_wav(tmp_path / "b.wav", steps[:3 * RATE])]
+    per_track = [window_crops(wav, 2) for wav in wavs]  # 3 windows of a, 1 of b
+    scores = crop_predictor(per_track, batch_size=3, workers=2, description="test", quiet=True)(MeanModel())
+    levels = np.array([[500, 2500, 4500], [500, 500, 500]]) / 32768
+    np.testing.assert_allclose(scores[:, 0], levels.mean(axis=1), rtol=1e-6)
+    np.testing.assert_array_equal(scores[:, 1], [3, 1])  # a's windows made one batch, b's the next
+    middle = crop_predictor(middle_crops(Split(tmp_path, wavs, None), 2), 1, 1, "test", True)(MeanModel())
+    np.testing.assert_allclose(middle[:, 0], [4000 / 32768, 500 / 32768], rtol=1e-6)  # a: 3.5 s to 5.5 s
 
 
 def test_pad_front_and_prefetched_order():
