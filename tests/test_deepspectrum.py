@@ -147,6 +147,17 @@ def test_without_a_label_file_every_audio_file_is_extracted(audio, tmp_path, sta
     assert names == ["48/948.wav"] * 29 + ["49/1049.flac"] * 5 + ["50/1050.wav"] + ["51/unlisted.wav"] * 2
 
 
+def test_both_renderers_give_the_same_csv(audio, tmp_path, stand_in):
+    (audio / "48" / "948.wav").unlink()
+    (audio / "49" / "1049.flac").unlink()
+    outputs = {renderer: tmp_path / f"{renderer}.csv" for renderer in ("numpy", "matplotlib")}
+    for renderer, output in outputs.items():
+        result = run([audio, "-t", 1, 1, "-cm", "magma", "-nl", "-o", output, "--renderer", renderer, "-np", 1])
+        assert result.exit_code == 0, result.output
+    assert outputs["numpy"].read_bytes() == outputs["matplotlib"].read_bytes()
+    assert outputs["numpy"].read_text().count("\n") == 1 + 1 + 2  # header, 1 s track, 2 s track
+
+
 def signals(seconds, rate):
     time_s = np.arange(round(seconds * rate)) / rate
     return {
