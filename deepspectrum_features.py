@@ -59,9 +59,11 @@ def _check_weights(context, parameter, value):
 @click.option("-cm", "--colour-map", default="viridis", show_default=True,
               help="matplotlib colour map of the pictures (the paper: magma).")
 @click.option("-m", "--mode", type=click.Choice(["mel"]), default="mel", show_default=True,
-              help="Kind of picture: mel spectrograms (the only one DeepSpectrum's features here used).")
-@click.option("-nm", "--number-of-melbands", type=click.IntRange(min=1), default=128, show_default=True)
-@click.option("-nl", "--no-labels", is_flag=True, help="No label columns; required (transform_features.py reads these).")
+              help="Kind of picture; only mel spectrograms, what the paper's features used.")
+@click.option("-nm", "--number-of-melbands", type=click.IntRange(min=1), default=128, show_default=True,
+              help="Mel bands of the pictures.")
+@click.option("-nl", "--no-labels", is_flag=True,
+              help="Write no label columns. Required: transform_features.py reads CSVs without them.")
 @click.option("-lf", "--label-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Extract only the files this DeepSpectrum label file lists (first column, after a header; "
                    "tab-separated if .tsv). Default: every audio file below AUDIO_DIR.")

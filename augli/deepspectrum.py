@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soundfile
 from tqdm import tqdm
 
 from augli.audio import load_mono
@@ -37,7 +38,7 @@ CSV_SPECIAL_CHARACTERS = (",", '"', "\r", "\n")  # names with these would need q
 SHOWN_NAMES = 5
 # Options that steer how a run is carried out, not the values it writes: a resumed run may change them.
 RUN_CONTROL_OPTIONS = ("resume", "overwrite", "skip_bad", "number_of_processes", "batch_size", "explicit_label")
-RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "scipy", "h5py", "librosa", "matplotlib", "pillow", "soundfile")
+RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "h5py", "matplotlib", "pillow", "soundfile")
 TRACKS_AHEAD_PER_WORKER = 4  # rendered tracks waiting for the network, per worker: keeps the workers busy during a batch
 
 
@@ -325,6 +326,7 @@ def extract_features(options):
     settings = picture_settings(options)
     network = load_network(options["weights"], options["feature_layer"])
     record = provenance(options, network.weights.get("seed"), RECORDED_PACKAGES)
+    record["libsndfile"] = soundfile.__libsndfile_version__  # the decoder, bundled with soundfile
     record["network"] = {"name": options["extraction_network"], "layer": options["feature_layer"],
                          "width": network.width, **network.weights}
     summary = Summary(outputs.csv)

@@ -4,7 +4,6 @@ This module imports Keras; the rest of the extractor does not, so that the worke
 decode and draw never start TensorFlow.
 """
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from augli.checksums import sha256_of
 from augli.errors import AugliError
 
 # The file keras.applications.VGG16(weights="imagenet", include_top=True) fetches, and its check.
@@ -20,7 +20,6 @@ IMAGENET_WEIGHTS_URL = f"https://storage.googleapis.com/tensorflow/keras-applica
 IMAGENET_WEIGHTS_MD5 = "64373286793e3c8b2b4e3219cbf3544b"
 # --weights none draws the initial weights from this seed, so toy runs repeat.
 RANDOM_WEIGHTS_SEED = 42
-HASH_CHUNK_BYTES = 1 << 24
 
 
 @dataclass
@@ -51,14 +50,6 @@ def imagenet_weights_file():
     except Exception as error:  # Keras raises bare Exception for a failed download
         raise AugliError(f"cannot fetch the ImageNet weights ({error}): download {IMAGENET_WEIGHTS_FILE} "
                          f"into {cache}, or pass its path to --weights") from None
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_vgg16(weights, layer):
