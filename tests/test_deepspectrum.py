@@ -23,8 +23,8 @@ from augli.deepspectrum import chunk_spans, timestamp
 from augli.errors import AugliError
 from augli.spectrogram_image import (IMAGE_SIZE_PX, NETWORK_SIZE_PX, colour_table, fft_size, mel_db, render_matplotlib,
                                      render_numpy, resize_for_network)
+from conftest import REPO
 from deepspectrum_features import main
-from tests.conftest import REPO
 
 RATE_HZ = 44100
 # name -> seconds: a 29 s track as in MTG's split, one exactly one window long, one shorter than a window.
@@ -33,14 +33,12 @@ SEED_FLAGS = ["-t", "5", "5", "-s", "0", "-e", "29", "-en", "VGG16", "-el", "fc2
               "-m", "mel", "-nl"]
 
 
-def tone(seconds, rate=RATE_HZ, frequency=440.0):
-    time_s = np.arange(round(seconds * rate)) / rate
-    return (0.3 * np.sin(2 * np.pi * frequency * time_s) + 0.01 * np.sin(2 * np.pi * 5000 * time_s)).astype(np.float32)
-
-
-def write_audio(path, seconds, rate=RATE_HZ, frequency=440.0):
+def write_audio(path, seconds):
+    """A 440 Hz tone with a faint 5 kHz one, at 44.1 kHz."""
+    time_s = np.arange(round(seconds * RATE_HZ)) / RATE_HZ
+    tones = 0.3 * np.sin(2 * np.pi * 440 * time_s) + 0.01 * np.sin(2 * np.pi * 5000 * time_s)
     path.parent.mkdir(parents=True, exist_ok=True)
-    soundfile.write(path, tone(seconds, rate, frequency), rate)
+    soundfile.write(path, tones.astype(np.float32), RATE_HZ)
 
 
 class StandInNetwork:
@@ -143,8 +141,9 @@ def test_without_a_label_file_every_audio_file_is_extracted(audio, tmp_path, sta
     output = tmp_path / "all.csv"
     result = run([audio, "-t", 1, 1, "-nl", "-o", output, "-np", 1])
     assert result.exit_code == 0, result.output
-    names = [line.split(",")[0] for line in output.read_text().splitlines()[1:]]
-    assert names == ["48/948.wav"] * 29 + ["49/1049.flac"] * 5 + ["50/1050.wav"] + ["51/unlisted.wav"] * 2
+    rows = [tuple(line.split(",")[:2]) for line in output.read_text().splitlines()[1:]]
+    assert rows == ([("48/948.wav", str(second)) for second in range(29)] + [("49/1049.flac", str(second)) for second in range(5)]
+                    + [("50/1050.wav", "0"), ("51/unlisted.wav", "0"), ("51/unlisted.wav", "1")])
 
 
 def test_both_renderers_give_the_same_csv(audio, tmp_path, stand_in):
@@ -304,7 +303,7 @@ def test_real_vgg16_csv_goes_through_transform_features_into_npz(audio, tmp_path
     npz = np.load(features / "train.npz")
     assert npz["X"].shape == (2, 1, 4096) and npz["X"].dtype == np.float32
     assert list(npz["names"]) == names and npz["y"].tolist() == [[1, 1], [1, 1]]
-    rows = list(csv.reader(open(features / "train.csv", newline="")))
+    rows = list(csv.reader((features / "train.csv").read_text().splitlines()))
     np.testing.assert_array_equal(npz["X"][:, 0], np.array([row[2:] for row in rows[1:]], dtype=np.float32))
     assert npz["X"].min() >= 0 and npz["X"].max() > 0  # ReLU activations
 
