@@ -143,9 +143,9 @@ def _read_member(path, archive, name):
     return np.memmap(path, dtype, mode="r", offset=data_start, shape=shape, order="F" if fortran_order else "C")
 
 
-def first_non_finite(X):
+def first_non_finite(X, block_bytes=BLOCK_BYTES):
     """(track, window, feature) of the first NaN or inf in X, or None; scanned block by block to bound the temporaries."""
-    for tracks in track_blocks(X):
+    for tracks in track_blocks(X, block_bytes):
         finite = np.isfinite(X[tracks])
         if not finite.all():
             track, window, feature = np.argwhere(~finite)[0]
