@@ -90,3 +90,11 @@ def test_track_blocks_cover_every_track_once_within_the_bound():
     blocks = track_blocks(X, block_bytes=3 * X[0].nbytes + 1)
     assert [(block.start, block.stop) for block in blocks] == [(start, min(start + 3, 40)) for start in range(0, 40, 3)]
     assert [block.stop - block.start for block in track_blocks(X, block_bytes=1)] == [1] * 40  # at least one track
+
+
+def test_x_that_is_not_numbers_is_a_clear_error(tmp_path):
+    _, y, X = toy()
+    path = tmp_path / "text.npz"
+    np.savez(path, X=X.astype(str), y=y, tags=np.array(TAGS))
+    with pytest.raises(AugliError, match=f"^X in {path} must hold numbers, found dtype <U"):
+        load_sequences(path)
