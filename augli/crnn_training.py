@@ -22,15 +22,13 @@ from augli.data import binarize, read_split, tags_of
 from augli.errors import AugliError
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
 from augli.metrics import check_scorable
-from augli.models import compile_tagger, crnn_tagger
+from augli.models import VGGISH_LAYER, compile_tagger, crnn_tagger
 from augli.params import (BAND_NORMALIZATION_EPSILON, DECIBEL_FLOOR_AMPLITUDE, DECIBEL_RANGE_DB,
                           FINE_TUNE_LEARNING_RATE_DIVISOR, STFT_HOP_SAMPLES, STFT_WINDOW_SAMPLES)
 from augli.training import (ValidationMonitor, fit, load_best_weights, load_test_groundtruth, predict_and_write,
                             resume_run, set_seeds)
 from vggish import params as vggish_params
 from vggish.weights import load_weights, resolve_weights
-
-VGGISH_LAYER = "vggish"
 
 
 @dataclass(frozen=True)

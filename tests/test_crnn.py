@@ -10,6 +10,8 @@ fixtures, because every run traces a VGGish-sized graph.
 
 import hashlib
 import json
+import subprocess
+import sys
 from functools import partial
 
 import keras
@@ -25,7 +27,7 @@ from augli.experiment import Experiment
 from augli.metrics import decide, evaluate, format_metrics, macro_auc, youden_thresholds
 from augli.models import crnn_tagger
 from augli.training import RunRecorder
-from conftest import assert_refused
+from conftest import REPO, assert_refused
 from crnn import main
 from vggish.model import vggish
 from vggish.params import CONV_PARAMETERS
@@ -388,6 +390,15 @@ def test_refuses_vggish_weights_missing_or_of_the_wrong_layout(dataset, tmp_path
 def test_refuses_a_batch_larger_than_the_training_split(dataset, tmp_path):
     refused(arguments(dataset, tmp_path / "run") + ["-bs", "25"],
             f"{dataset['train']} has 24 tracks, fewer than one batch (-bs 25)", tmp_path / "run")
+
+
+@pytest.mark.parametrize("script", ["crnn", "train_rnn"])
+def test_help_starts_neither_tensorflow_nor_keras(script):
+    code = (f"import sys; from click.testing import CliRunner; import {script}; "
+            f"assert CliRunner().invoke({script}.main, ['--help']).exit_code == 0; "
+            "print(sorted({'tensorflow', 'keras', 'kapre'} & set(sys.modules)))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert run.stdout == "[]\n" and run.stderr == ""
 
 
 def test_options_keep_the_original_names_and_defaults():
