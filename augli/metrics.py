@@ -153,6 +153,13 @@ def macro_auc(groundtruth, scores):
     return float(np.mean(per_tag["ROC-AUC"])), float(np.mean(per_tag["PR-AUC"]))
 
 
+def check_scorable(groundtruth, source):
+    """Refuse a validation split on which model selection is impossible: no tag with both classes."""
+    truth = np.asarray(groundtruth, dtype=bool)
+    if not (truth.any(axis=0) & ~truth.all(axis=0)).any():
+        raise AugliError(f"{source}: no tag has both positive and negative tracks, so validation ROC-AUC is undefined")
+
+
 def f_score_thresholds(groundtruth, scores):
     """Per tag, the score threshold at the first maximum of F1 along the precision-recall curve.
 

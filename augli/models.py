@@ -1,9 +1,15 @@
-"""The networks: the recurrent tagging head shared by train_rnn and crnn, and the train_rnn model.
+"""The networks: the recurrent tagging head shared by train_rnn and crnn, the train_rnn model and the CRNN.
 
 Layer names follow the original's `rnn/...` scheme with `_` for `/`, which Keras 3 forbids in names.
 """
 
 import keras
+
+from augli.frontend import BandNormalization, decibel_mel_spectrogram
+from augli.params import CRNN_DENSE_UNITS, VGGISH_MEL_COLUMNS
+from vggish.model import vggish
+
+VGGISH_LAYER = "vggish"  # the CRNN's VGGish sub-model, frozen and unfrozen as a whole
 
 
 def recurrent_layer(rnn_type, units, dropout, return_sequences, name):
@@ -46,6 +52,35 @@ def sequence_tagger(n_features, n_tags, rnn_type, units, layers, rnn_dropout, fi
     return keras.Model(inputs, outputs, name=f"sequence_{rnn_type}")
 
 
+def crnn_tagger(n_tags, rnn_type, units, layers, rnn_dropout, final_dropout, noise_std, load_vggish_weights=None):
+    """The CRNN on raw 16 kHz audio of any length: decibel mel -> noise -> band normalisation -> VGGish ->
+    mean over VGGish's 4 mel columns -> (time, 512) sequence -> the RNN head with Dense(1024).
+
+    `noise_std` is the Gaussian noise's fixed standard deviation (training only; 0 leaves the layer
+    out). `load_vggish_weights(model)` fills the VGGish sub-model (VGGISH_LAYER), which is then
+    frozen, as the original froze it only when it loaded pretrained weights.
+    """
+    inputs = keras.Input((None,), name="waveforms")
+    x = decibel_mel_spectrogram(inputs)
+    if noise_std > 0:
+        x = keras.layers.GaussianNoise(noise_std, name="additive_noise")(x)
+    x = BandNormalization(name="band_normalization")(x)
+    features = vggish(include_top=False, name=VGGISH_LAYER)
+    if load_vggish_weights is not None:
+        load_vggish_weights(features)
+        features.trainable = False
+    x = features(x)
+    x = keras.layers.AveragePooling2D((1, VGGISH_MEL_COLUMNS), name="mel_average")(x)
+    x = keras.layers.Reshape((-1, x.shape[-1]), name="sequence")(x)
+    outputs = rnn_head(x, rnn_type, units, layers, rnn_dropout, final_dropout, n_tags, dense_units=CRNN_DENSE_UNITS)
+    return keras.Model(inputs, outputs, name=f"crnn_{rnn_type}")
+
+
 def compile_tagger(model, learning_rate):
-    """RMSprop on binary cross-entropy, as both original trainers."""
+    """RMSprop on binary cross-entropy, as both original trainers.
+
+    The optimizer's variables are made here, for the trainable weights as they now are: made inside
+    the first training step instead, they would make TensorFlow trace that step twice.
+    """
     model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate), loss="binary_crossentropy")
+    model.optimizer.build(model.trainable_variables)

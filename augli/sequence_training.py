@@ -7,8 +7,7 @@ import tensorflow as tf
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
 from augli.models import compile_tagger, sequence_tagger
 from augli.sequences import load_splits
-from augli.training import (ValidationMonitor, fit, load_last_epoch, load_test_groundtruth, predict_and_write,
-                            set_seeds)
+from augli.training import ValidationMonitor, fit, load_test_groundtruth, predict_and_write, resume_run, set_seeds
 
 
 def shuffled_batches(X, y, batch_size, seed, first_epoch, epochs):
@@ -68,9 +67,7 @@ def train_sequence_tagger(options):
     epochs, batch_size = options["epochs"], options["batch_size"]
     monitor = ValidationMonitor(sequence_predictor(validation.X, batch_size), validation.y, epochs)
     if options["resume"]:
-        model, state = load_last_epoch(experiment)
-        monitor.restore(state)
-        first_epoch = epochs if state["stopped"] else state["epochs_done"]
+        model, first_epoch = resume_run(experiment, monitor, epochs)
     else:
         model = sequence_tagger(train.n_features, len(train.tags), options["rnn_type"], options["rnn_units"],
                                 options["rnn_layers"], options["rnn_dropout"], options["dropout_final"])

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from augli.errors import AugliError
+from augli.metrics import check_scorable
 
 REQUIRED_ARRAYS = ("X", "y", "tags")
 # Bytes of X written, or scanned for NaN/inf, at a time: bounds the temporaries whatever the split's size.
@@ -163,9 +164,7 @@ def load_splits(train_path, validation_path, test_path):
         if other.n_features != train.n_features:
             raise AugliError(f"feature sizes differ: {train.path} has {train.n_features} features per window, "
                              f"{other.path} has {other.n_features}")
-    defined = validation.y.min(axis=0) != validation.y.max(axis=0)
-    if not defined.any():
-        raise AugliError(f"{validation.path}: no tag has both positive and negative tracks, so validation ROC-AUC is undefined")
+    check_scorable(validation.y, validation.path)
     return train, validation, test
 
 

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import math
+import warnings
 
 import click
 import keras
@@ -71,7 +72,8 @@ class ValidationMonitor(keras.callbacks.Callback):
 
     Best = first maximum of macro ROC-AUC (ties keep the earlier epoch, like ModelCheckpoint), with the
     per-tag Youden thresholds of that epoch's validation scores. Training stops `patience` epochs after
-    the best one, like the original EarlyStopping. Prints one fixed line per epoch.
+    the best one, like train_rnn's EarlyStopping; `patience=None` never stops early (crnn.py had no
+    early stopping). Prints one fixed line per epoch.
     """
 
     def __init__(self, predict, truth, epochs, patience=PATIENCE_EPOCHS):
@@ -93,7 +95,7 @@ class ValidationMonitor(keras.callbacks.Callback):
         self.history.append({"epoch": epoch + 1, **{name: float(value) for name, value in logs.items()}})
         click.echo(self.summary(epoch, logs))
         last_improvement = -1 if self.best_epoch is None else self.best_epoch
-        if epoch - last_improvement >= self.patience:
+        if self.patience is not None and epoch - last_improvement >= self.patience:
             self.model.stop_training = True
 
     def summary(self, epoch, logs):
@@ -163,6 +165,13 @@ def load_last_epoch(experiment):
     return model, state
 
 
+def resume_run(experiment, monitor, epochs):
+    """The model after the last completed epoch, the monitor restored, and the first epoch still to run."""
+    model, state = load_last_epoch(experiment)
+    monitor.restore(state)
+    return model, epochs if state["stopped"] else state["epochs_done"]
+
+
 def load_test_groundtruth(media_eval_path, n_tracks, n_tags, test_source):
     """The test ground truth checked against the test split's size, or None (with a note) if there is none."""
     try:
@@ -177,11 +186,23 @@ def load_test_groundtruth(media_eval_path, n_tracks, n_tags, test_source):
     return groundtruth
 
 
+def load_best_weights(model, experiment):
+    """The best epoch's weights, without its optimizer state.
+
+    Keras saves the optimizer's variables with the weights; a model whose optimizer has since changed
+    (the CRNN's second phase trains more variables) needs none of them, so Keras' warning that it
+    skips them says nothing.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer", category=UserWarning)
+        model.load_weights(experiment.best_weights)
+
+
 def predict_and_write(model, experiment, monitor, predict_test, predict_validation, tags, groundtruth):
     """Reload the best epoch, score test and validation, decide with the best epoch's thresholds, write it all."""
     if monitor.best_epoch is None:
         raise AugliError("no epoch reached a finite validation ROC-AUC (training diverged); no predictions written")
-    model.load_weights(experiment.best_weights)
+    load_best_weights(model, experiment)
     test_scores = np.asarray(predict_test(model), dtype=np.float32)
     validation_predictions = np.asarray(predict_validation(model), dtype=np.float32)
     decisions = decide(test_scores, monitor.best_thresholds)

@@ -1,0 +1,104 @@
+"""The CRNN's front end: kapre 0.1.4's decibel mel spectrogram rebuilt from kapre 0.4.1 layers, and the
+two layers the original put after it (kapre's AdditiveNoise and Normalization2D).
+
+kapre 0.1.4 framed the audio with TensorFlow's 'SAME' padding, applied a Slaney mel filterbank to the
+*power* spectrum, took the square root (power_melgram=1.0), then 10 log10, shifted each sample's
+maximum to 0 and clipped at -80. kapre 0.4.1's one-call `get_melspectrogram_layer` frames from sample 0
+and takes the mel of the magnitude, which differs by 1-2 dB on average, so the pieces are composed here
+one by one. The small layers are registered so that a saved `.keras` model loads them back.
+"""
+
+import keras
+import tensorflow as tf
+from kapre import STFT, ApplyFilterbank, Magnitude, MagnitudeToDecibel
+
+from augli.params import (BAND_NORMALIZATION_EPSILON, DECIBEL_FLOOR_AMPLITUDE, DECIBEL_RANGE_DB, STFT_HOP_SAMPLES,
+                          STFT_WINDOW_SAMPLES)
+from vggish.params import MEL_MAX_HZ, MEL_MIN_HZ, NUM_MEL_BANDS, SAMPLE_RATE_HZ
+
+SERIALIZATION_PACKAGE = "augli"
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class SamePadding(keras.layers.Layer):
+    """Zero-pad (batch, samples, channels) as TensorFlow's 'SAME' convolution padding frames it.
+
+    ceil(N / hop) frames of `window` samples; the missing samples are split between the two ends,
+    the odd one at the end. The amounts are computed from each batch's own length.
+    """
+
+    def __init__(self, window, hop, **kwargs):
+        super().__init__(**kwargs)
+        self.window, self.hop = window, hop
+
+    def call(self, x):
+        samples = tf.shape(x)[1]
+        frames = (samples + self.hop - 1) // self.hop
+        total = tf.maximum((frames - 1) * self.hop + self.window - samples, 0)
+        return tf.pad(x, [[0, 0], [total // 2, total - total // 2], [0, 0]])
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None, input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "window": self.window, "hop": self.hop}
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class Power(keras.layers.Layer):
+    """x ** exponent, elementwise: squares the magnitude before the mel filterbank, takes the root after."""
+
+    def __init__(self, exponent, **kwargs):
+        super().__init__(**kwargs)
+        self.exponent = exponent
+
+    def call(self, x):
+        return tf.pow(x, self.exponent)
+
+    def get_config(self):
+        return {**super().get_config(), "exponent": self.exponent}
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class SubtractSampleMax(keras.layers.Layer):
+    """Shift each sample so that its largest value is 0, as kapre 0.1.4's decibel conversion did."""
+
+    def call(self, x):
+        return x - tf.reduce_max(x, axis=tf.range(1, tf.rank(x)), keepdims=True)
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class BandNormalization(keras.layers.Layer):
+    """kapre 0.1.4's Normalization2D(str_axis='freq') on (batch, time, mel, channel) input.
+
+    One mean and one population standard deviation per mel band, pooled over the batch, time and
+    channels (so the other tracks of a batch change a track's output), epsilon added to the std.
+    """
+
+    def __init__(self, epsilon=BAND_NORMALIZATION_EPSILON, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+
+    def call(self, x):
+        mean, variance = tf.nn.moments(x, axes=[0, 1, 3], keepdims=True)
+        return (x - mean) / (tf.sqrt(variance) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+def decibel_mel_spectrogram(waveforms):
+    """(batch, samples) 16 kHz audio -> (batch, frames, 64 mel bands, 1) in [-80, 0], time x mel."""
+    x = keras.layers.Reshape((-1, 1), name="channel")(waveforms)
+    x = SamePadding(STFT_WINDOW_SAMPLES, STFT_HOP_SAMPLES, name="same_padding")(x)
+    x = STFT(n_fft=STFT_WINDOW_SAMPLES, win_length=STFT_WINDOW_SAMPLES, hop_length=STFT_HOP_SAMPLES, pad_end=False,
+             input_data_format="channels_last", output_data_format="channels_last", name="stft")(x)
+    x = Magnitude(name="magnitude")(x)
+    x = Power(2.0, name="power_spectrum")(x)
+    filterbank = {"sample_rate": SAMPLE_RATE_HZ, "n_freq": STFT_WINDOW_SAMPLES // 2 + 1, "n_mels": NUM_MEL_BANDS,
+                  "f_min": MEL_MIN_HZ, "f_max": MEL_MAX_HZ, "htk": False, "norm": "slaney"}
+    x = ApplyFilterbank(type="mel", filterbank_kwargs=filterbank, data_format="channels_last", name="mel")(x)
+    x = Power(0.5, name="mel_amplitude")(x)
+    x = MagnitudeToDecibel(ref_value=1.0, amin=DECIBEL_FLOOR_AMPLITUDE, dynamic_range=DECIBEL_RANGE_DB,
+                           name="decibel")(x)
+    return SubtractSampleMax(name="decibel_below_max")(x)
