@@ -1,0 +1,172 @@
+"""tag.py on models trained through the CLIs: a CRNN (crnn.py) and a DeepSpectrum RNN (deepspectrum_features.py ->
+transform_features.py -> train_rnn.py), both on the generated textures of test_crnn, tiny and with random
+pretrained weights. Tagging the test split's audio must give back each model's own test predictions
+and fusion.py's fused ones.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile
+from click.testing import CliRunner
+
+import crnn
+import deepspectrum_features
+import fusion
+import tag
+import train_rnn
+import transform_features
+from augli.data import TSV_COLUMNS
+from augli.tagging import load_models, tag_files
+from test_crnn import TAGS, texture_track
+
+RATE = 16000
+SIZES = {"train": 8, "validation": 6, "test": 4}
+WINDOW_S = 2
+CRNN_FLAGS = ["-vw", "none", "-e", "1", "-w", str(WINDOW_S), "-ru", "8", "-rl", "1", "-bs", "4", "-nw", "1", "--quiet"]
+DS_FLAGS = ["-t", str(WINDOW_S), str(WINDOW_S), "-s", "0", "-e", str(WINDOW_S), "-en", "VGG16", "-fl", "fc2", "-cm",
+            "magma", "-nl", "--weights", "none", "-np", "1"]
+RNN_FLAGS = ["-e", "1", "-ru", "8", "-rl", "1", "-bs", "4", "--quiet"]
+
+
+def invoke(command, *arguments):
+    result = CliRunner().invoke(command.main, [str(argument) for argument in arguments])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """The split's audio (TSV PATHs are the wav names, so both pipelines find them), one model of each kind, the fusion."""
+    root = tmp_path_factory.mktemp("tag")
+    mep = root / "MEDIAEVAL19"
+    wav_dir = mep / "wav"
+    split_dir = mep / "mtg-jamendo-dataset" / "data" / "splits" / "split-0"
+    split_dir.mkdir(parents=True)
+    (mep / "mtg-jamendo-dataset" / "data" / "tags").mkdir(parents=True)
+    (mep / "mtg-jamendo-dataset" / "data" / "tags" / "moodtheme_split.txt").write_text("\n".join(TAGS) + "\n")
+    rng = np.random.default_rng(0)
+    tsvs, names = {}, {}
+    for split, count in SIZES.items():
+        lines, labels, names[split] = ["\t".join(TSV_COLUMNS)], [], []
+        for track in range(count):
+            path = f"{track % 2:02d}/{split}{track}.wav"
+            tags = [tagname for index, tagname in enumerate(TAGS) if index == track % len(TAGS)]
+            seconds = rng.uniform(3, 5)
+            (wav_dir / path).parent.mkdir(parents=True, exist_ok=True)
+            soundfile.write(wav_dir / path, texture_track(tags, seconds, rng), RATE, subtype="PCM_16")
+            lines.append("\t".join([str(track), "artist", "album", path, f"{seconds:.1f}", *tags]))
+            labels.append([tagname in tags for tagname in TAGS])
+            names[split].append(path)
+        tsvs[split] = split_dir / f"autotagging_moodtheme-{split}.tsv"
+        tsvs[split].write_text("\n".join(lines) + "\n")
+        if split == "test":
+            truth = mep / "mtg-jamendo-dataset" / "results" / "mediaeval" / "groundtruth.npy"
+            truth.parent.mkdir(parents=True)
+            np.save(truth, np.array(labels))
+    base = root / "fusion"
+    invoke(crnn, "-mep", mep, "-ebp", base / "crnn" / "gru", "-tr", tsvs["train"], "-v", tsvs["validation"],
+           "-te", tsvs["test"], "--audio-dir", wav_dir, *CRNN_FLAGS)
+    features = root / "features"
+    for split in SIZES:
+        label_file = root / f"{split}-labels.csv"
+        label_file.write_text("filename,label\n" + "".join(f"{name},x\n" for name in names[split]))
+        invoke(deepspectrum_features, wav_dir, *DS_FLAGS, "-lf", label_file, "-o", features / f"{split}.csv")
+    invoke(transform_features, features, split_dir)
+    invoke(train_rnn, "-mep", mep, "-ebp", base / "DeepSpectrum" / "2s" / "gru", "-tr", features / "train.npz",
+           "-v", features / "validation.npz", "-te", features / "test.npz", *RNN_FLAGS)
+    invoke(fusion, "-mep", mep, "-fbp", base, "-o", root / "fused", "--thresholds", "validation")
+    test_audio = [wav_dir / name for name in names["test"]]
+    return {"base": base, "fused": root / "fused", "audio": test_audio, "val": tsvs["validation"], "root": root}
+
+
+def test_each_model_and_the_fusion_reproduce_their_test_predictions(trained):
+    base = trained["base"]
+    config = json.loads((base / "DeepSpectrum" / "2s" / "gru" / "config.json").read_text())
+    extraction = config["input_pipeline"]["features"]["test"]
+    assert extraction["options"]["window_size_and_hop"] == [str(WINDOW_S)] * 2 and extraction["network"]["seed"] == 42
+
+    models, vgg16_networks = load_models([base])
+    assert [model.folder for model in models] == [base / "DeepSpectrum" / "2s" / "gru", base / "crnn" / "gru"]
+    results, skipped = tag_files(models, vgg16_networks, trained["audio"], None, quiet=True)
+    assert skipped == []
+    for index, model in enumerate(models):
+        own = np.load(model.folder / "predictions.npy")
+        np.testing.assert_allclose(np.stack([result.model_scores[index] for result in results]), own, atol=1e-5)
+
+    out = trained["root"] / "tags.json"
+    invoke(tag, "-m", base, *trained["audio"], "--format", "json", "--top", "0", "-o", out, "-np", "1", "--quiet")
+    files = json.loads(out.read_text())["tags"]
+    assert [entry["file"] for entry in files] == [str(path) for path in trained["audio"]]
+    fused = np.load(trained["fused"] / "all" / "predictions.npy")
+    decisions = np.load(trained["fused"] / "all" / "decisions.npy")
+    for entry, scores, decided in zip(files, fused, decisions):
+        # --top 0 lists exactly the tags decided present, with fusion.py's validation thresholds.
+        assert {item["tag"] for item in entry["tags"]} == {TAGS[i] for i in np.flatnonzero(decided)}
+        for item in entry["tags"]:
+            assert item["score"] == pytest.approx(scores[TAGS.index(item["tag"])], abs=1e-5) and item["present"]
+
+
+def test_printed_table_has_short_names_and_scores_only_without_thresholds(trained):
+    result = invoke(tag, "-m", trained["base"] / "crnn" / "gru", trained["audio"][0], "--top", "2", "--thresholds",
+                    "none", "-np", "1", "--quiet")
+    rows = [line.split("\t") for line in result.output.splitlines()]
+    assert rows[0] == ["file", "tag", "score", "present"] and len(rows) == 3
+    assert {row[1] for row in rows[1:]} <= {name.removeprefix("mood/theme---") for name in TAGS}
+    assert all(row[3] == "" for row in rows[1:]) and float(rows[1][2]) >= float(rows[2][2])
+
+
+@pytest.mark.parametrize("suffix, rate", [("ogg", 44100), ("mp3", 48000), ("mp3", 44100), ("ogg", 48000)])
+def test_real_stereo_files_are_tagged(trained, tmp_path, suffix, rate):
+    time = np.arange(int(3.5 * rate)) / rate
+    stereo = np.stack([0.3 * np.sin(2 * np.pi * 440 * time), 0.2 * np.sin(2 * np.pi * 660 * time)], axis=1)
+    path = tmp_path / f"song.{suffix}"
+    soundfile.write(path, stereo.astype(np.float32), rate, format="OGG" if suffix == "ogg" else "MP3",
+                    subtype="VORBIS" if suffix == "ogg" else "MPEG_LAYER_III")
+    result = invoke(tag, "-m", trained["base"], tmp_path, "--top", "3", "--crops", "all", "-np", "1", "--quiet")
+    rows = [line.split("\t") for line in result.output.splitlines()[1:]]
+    assert len(rows) >= 3 and all(row[0] == str(path) and 0 <= float(row[2]) <= 1 for row in rows)
+
+
+def test_bad_files_are_skipped_and_listed(trained, tmp_path):
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(b"not audio at all")
+    tiny = tmp_path / "tiny.wav"
+    soundfile.write(tiny, np.zeros(100, dtype=np.float32), RATE)
+    arguments = ["-m", trained["base"], broken, tiny, trained["audio"][0], "--top", "1", "-np", "1", "--quiet"]
+    result = CliRunner().invoke(tag.main, [str(argument) for argument in arguments])
+    assert result.exit_code == 1
+    assert f"SKIPPED {broken}: {broken} is not a readable audio file" in result.output
+    assert f"SKIPPED {tiny}: " in result.output and "fewer than one FFT window" in result.output
+    assert str(trained["audio"][0]) in result.output
+    assert CliRunner().invoke(tag.main, [str(argument) for argument in arguments] + ["--skip-bad"]).exit_code == 0
+
+
+@pytest.mark.parametrize("case, message", [
+    ("no models", "no predictions.npy below"),
+    ("no weights", "has no checkpoints/best.weights.h5"),
+    ("no provenance", "records no input_pipeline"),
+    ("other tags", "the models tag different tag lists"),
+])
+def test_bad_models_are_one_line(trained, tmp_path, case, message):
+    import shutil
+
+    base = tmp_path / "models"
+    shutil.copytree(trained["base"] / "crnn", base / "crnn")
+    shutil.copytree(trained["base"] / "DeepSpectrum", base / "DeepSpectrum")
+    model = base / "crnn" / "gru"
+    if case == "no models":
+        shutil.rmtree(base)
+        base.mkdir()
+    elif case == "no weights":
+        (model / "checkpoints" / "best.weights.h5").unlink()
+    elif case == "no provenance":
+        config = json.loads((model / "config.json").read_text())
+        del config["input_pipeline"]
+        (model / "config.json").write_text(json.dumps(config))
+    else:
+        thresholds = (model / "thresholds.tsv").read_text().splitlines()
+        (model / "thresholds.tsv").write_text("\n".join(thresholds[::-1]) + "\n")
+    result = CliRunner().invoke(tag.main, ["-m", str(base), str(trained["audio"][0]), "-np", "1", "--quiet"])
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
