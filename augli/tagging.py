@@ -200,16 +200,17 @@ def _load_vgg16(weights, layer):
 
 
 def load_models(paths):
-    """(models, VGG16 networks by key); every model must tag the same tags in the same order."""
+    """(models, VGG16 networks by key); every model must tag the same tags in the same order (checked first)."""
     folders = model_folders(paths)
+    tags = {folder: read_tags(Experiment(folder)) for folder in folders}
+    first = folders[0]
+    for folder in folders[1:]:
+        if tags[folder] != tags[first]:
+            order = " in another order" if set(tags[folder]) == set(tags[first]) else ""
+            raise AugliError(f"the models tag different tag lists: {first} has {len(tags[first])} tags, "
+                             f"{folder} has {len(tags[folder])} tags{order}")
     vgg16_networks = {}
-    models = [load_model(folder, vgg16_networks) for folder in folders]
-    for model in models[1:]:
-        if model.tags != models[0].tags:
-            raise AugliError(f"the models tag different tag lists: {models[0].folder} has {len(models[0].tags)} tags, "
-                             f"{model.folder} has {len(model.tags)}" + (" in another order" if set(model.tags) ==
-                                                                       set(models[0].tags) else ""))
-    return models, vgg16_networks
+    return [load_model(folder, vgg16_networks) for folder in folders], vgg16_networks
 
 
 # --- thresholds ------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ and fusion.py's fused ones.
 """
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ import tag
 import train_rnn
 import transform_features
 from augli.data import TSV_COLUMNS
+from augli import tagging
 from augli.tagging import load_models, tag_files
 from test_crnn import TAGS, texture_track
 
@@ -68,11 +70,13 @@ def trained(tmp_path_factory):
     base = root / "fusion"
     invoke(crnn, "-mep", mep, "-ebp", base / "crnn" / "gru", "-tr", tsvs["train"], "-v", tsvs["validation"],
            "-te", tsvs["test"], "--audio-dir", wav_dir, *CRNN_FLAGS)
+    # One extraction of every track (one VGG16 build); each split's CSV is a copy, which transform_features
+    # reads for that split's tracks only.
     features = root / "features"
+    invoke(deepspectrum_features, wav_dir, *DS_FLAGS, "-o", features / "all.csv")
     for split in SIZES:
-        label_file = root / f"{split}-labels.csv"
-        label_file.write_text("filename,label\n" + "".join(f"{name},x\n" for name in names[split]))
-        invoke(deepspectrum_features, wav_dir, *DS_FLAGS, "-lf", label_file, "-o", features / f"{split}.csv")
+        for suffix in (".csv", ".json"):
+            shutil.copy(features / f"all{suffix}", features / f"{split}{suffix}")
     invoke(transform_features, features, split_dir)
     invoke(train_rnn, "-mep", mep, "-ebp", base / "DeepSpectrum" / "2s" / "gru", "-tr", features / "train.npz",
            "-v", features / "validation.npz", "-te", features / "test.npz", *RNN_FLAGS)
@@ -81,13 +85,29 @@ def trained(tmp_path_factory):
     return {"base": base, "fused": root / "fused", "audio": test_audio, "val": tsvs["validation"], "root": root}
 
 
-def test_each_model_and_the_fusion_reproduce_their_test_predictions(trained):
+@pytest.fixture(scope="module")
+def loaded(trained):
+    return load_models([trained["base"]])
+
+
+@pytest.fixture
+def cached_models(trained, loaded, monkeypatch):
+    """tag.py with `-m BASE` gets the models loaded once for the module (each load builds VGGish and VGG16)."""
+    def load(paths):
+        assert list(paths) == [trained["base"]]
+        return loaded
+
+    monkeypatch.setattr(tagging, "load_models", load)
+
+
+def test_each_model_and_the_fusion_reproduce_their_test_predictions(trained, loaded, cached_models):
     base = trained["base"]
     config = json.loads((base / "DeepSpectrum" / "2s" / "gru" / "config.json").read_text())
     extraction = config["input_pipeline"]["features"]["test"]
     assert extraction["options"]["window_size_and_hop"] == [str(WINDOW_S)] * 2 and extraction["network"]["seed"] == 42
+    assert extraction == json.loads((trained["root"] / "features" / "all.json").read_text())
 
-    models, vgg16_networks = load_models([base])
+    models, vgg16_networks = loaded
     assert [model.folder for model in models] == [base / "DeepSpectrum" / "2s" / "gru", base / "crnn" / "gru"]
     results, skipped = tag_files(models, vgg16_networks, trained["audio"], None, quiet=True)
     assert skipped == []
@@ -108,8 +128,8 @@ def test_each_model_and_the_fusion_reproduce_their_test_predictions(trained):
             assert item["score"] == pytest.approx(scores[TAGS.index(item["tag"])], abs=1e-5) and item["present"]
 
 
-def test_printed_table_has_short_names_and_scores_only_without_thresholds(trained):
-    result = invoke(tag, "-m", trained["base"] / "crnn" / "gru", trained["audio"][0], "--top", "2", "--thresholds",
+def test_printed_table_has_short_names_and_scores_only_without_thresholds(trained, cached_models):
+    result = invoke(tag, "-m", trained["base"], trained["audio"][0], "--top", "2", "--thresholds",
                     "none", "-np", "1", "--quiet")
     rows = [line.split("\t") for line in result.output.splitlines()]
     assert rows[0] == ["file", "tag", "score", "present"] and len(rows) == 3
@@ -117,19 +137,22 @@ def test_printed_table_has_short_names_and_scores_only_without_thresholds(traine
     assert all(row[3] == "" for row in rows[1:]) and float(rows[1][2]) >= float(rows[2][2])
 
 
-@pytest.mark.parametrize("suffix, rate", [("ogg", 44100), ("mp3", 48000), ("mp3", 44100), ("ogg", 48000)])
-def test_real_stereo_files_are_tagged(trained, tmp_path, suffix, rate):
-    time = np.arange(int(3.5 * rate)) / rate
-    stereo = np.stack([0.3 * np.sin(2 * np.pi * 440 * time), 0.2 * np.sin(2 * np.pi * 660 * time)], axis=1)
-    path = tmp_path / f"song.{suffix}"
-    soundfile.write(path, stereo.astype(np.float32), rate, format="OGG" if suffix == "ogg" else "MP3",
-                    subtype="VORBIS" if suffix == "ogg" else "MPEG_LAYER_III")
+def test_real_stereo_files_are_tagged(trained, cached_models, tmp_path):
+    """ogg and mp3 at 44.1 and 48 kHz, stereo, 3 s: resampled and downmixed per model, every window scored."""
+    paths = []
+    for suffix, subtype in (("ogg", "VORBIS"), ("mp3", "MPEG_LAYER_III")):
+        for rate in (44100, 48000):
+            time = np.arange(3 * rate) / rate
+            stereo = np.stack([0.3 * np.sin(2 * np.pi * 440 * time), 0.2 * np.sin(2 * np.pi * 660 * time)], axis=1)
+            paths.append(tmp_path / f"song-{rate}.{suffix}")
+            soundfile.write(paths[-1], stereo.astype(np.float32), rate, subtype=subtype)
     result = invoke(tag, "-m", trained["base"], tmp_path, "--top", "3", "--crops", "all", "-np", "1", "--quiet")
     rows = [line.split("\t") for line in result.output.splitlines()[1:]]
-    assert len(rows) >= 3 and all(row[0] == str(path) and 0 <= float(row[2]) <= 1 for row in rows)
+    assert sorted({row[0] for row in rows}) == sorted(map(str, paths))
+    assert all(0 <= float(row[2]) <= 1 for row in rows) and len(rows) >= 3 * len(paths)
 
 
-def test_bad_files_are_skipped_and_listed(trained, tmp_path):
+def test_bad_files_are_skipped_and_listed(trained, cached_models, tmp_path):
     broken = tmp_path / "broken.mp3"
     broken.write_bytes(b"not audio at all")
     tiny = tmp_path / "tiny.wav"
@@ -147,15 +170,13 @@ def test_bad_files_are_skipped_and_listed(trained, tmp_path):
     ("no models", "no predictions.npy below"),
     ("no weights", "has no checkpoints/best.weights.h5"),
     ("no provenance", "records no input_pipeline"),
-    ("other tags", "the models tag different tag lists"),
+    ("other tags", "has 3 tags in another order"),
 ])
 def test_bad_models_are_one_line(trained, tmp_path, case, message):
-    import shutil
-
     base = tmp_path / "models"
-    shutil.copytree(trained["base"] / "crnn", base / "crnn")
-    shutil.copytree(trained["base"] / "DeepSpectrum", base / "DeepSpectrum")
-    model = base / "crnn" / "gru"
+    model = base / "crnn" / "gru"  # the first model found: it fails before any model is built
+    shutil.copytree(trained["base"] / "crnn" / "gru", model)
+    shutil.copytree(trained["base"] / "crnn" / "gru", base / "crnn" / "other")
     if case == "no models":
         shutil.rmtree(base)
         base.mkdir()
@@ -166,7 +187,7 @@ def test_bad_models_are_one_line(trained, tmp_path, case, message):
         del config["input_pipeline"]
         (model / "config.json").write_text(json.dumps(config))
     else:
-        thresholds = (model / "thresholds.tsv").read_text().splitlines()
-        (model / "thresholds.tsv").write_text("\n".join(thresholds[::-1]) + "\n")
+        thresholds = (base / "crnn" / "other" / "thresholds.tsv").read_text().splitlines()
+        (base / "crnn" / "other" / "thresholds.tsv").write_text("\n".join(thresholds[::-1]) + "\n")
     result = CliRunner().invoke(tag.main, ["-m", str(base), str(trained["audio"][0]), "-np", "1", "--quiet"])
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
