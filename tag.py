@@ -35,10 +35,12 @@ THRESHOLDS = ("validation", "none")
                    "excerpt); all: the mean over every window of the whole track.")
 @click.option("-np", "--number-of-processes", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True,
               help="Worker processes that decode and draw while the networks run.")
+@click.option("--taggram", "taggram_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also draw one PNG per file here: the fused tag scores over the track's windows (tags x time).")
 @click.option("--skip-bad", is_flag=True, help="Exit 0 even if unreadable or too short files were skipped.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def main(audio, model_paths, output, output_format, top, thresholds, val_tsv, crops, number_of_processes, skip_bad,
-         quiet):
+def main(audio, model_paths, output, output_format, top, thresholds, val_tsv, crops, number_of_processes,
+         taggram_dir, skip_bad, quiet):
     """Score AUDIO (files, or folders searched for mp3, ogg, flac, wav) with every model, fuse by the mean, decide."""
     from augli import tagging  # TensorFlow starts only for a real run
     from augli.files import write_text
@@ -46,7 +48,17 @@ def main(audio, model_paths, output, output_format, top, thresholds, val_tsv, cr
     files = tagging.audio_files(audio)
     models, vgg16_networks = tagging.load_models(model_paths)
     cutoffs = tagging.decision_thresholds(models, val_tsv) if thresholds == "validation" else None
-    results, skipped = tagging.tag_files(models, vgg16_networks, files, cutoffs, crops, number_of_processes, quiet)
+    taggram = None
+    if taggram_dir is not None:
+        from augli.plots import plot_taggram
+
+        pictures = tagging.taggram_paths(files, taggram_dir)
+
+        def taggram(path, step_s, scores):
+            plot_taggram(pictures[path], models[0].tags, scores, step_s)
+
+    results, skipped = tagging.tag_files(models, vgg16_networks, files, cutoffs, crops, number_of_processes, quiet,
+                                         taggram)
     formatter = FORMATTERS[output_format]
     if output is None:
         click.echo(formatter(results, models[0].tags, top, short=True), nl=False)

@@ -56,6 +56,7 @@ class TaggingModel:
 class PreparedFile:
     """What the workers make of one audio file: the CRNN's wav and, per picture setting, each excerpt's pictures."""
     path: Path
+    seconds: float  # the track's duration
     wav: Wav | None
     pictures: list  # per distinct PictureSettings: a list (one per excerpt) of windows x 224 x 224 x 3 arrays
 
@@ -250,17 +251,14 @@ def audio_files(paths):
     return files
 
 
-def excerpt_settings(path, settings, crops):
-    """The extraction settings of each excerpt: the extraction's own (middle), or (all) consecutive excerpts of
-    its duration from its start to the end of the track (at least one).
+def excerpt_settings(settings, seconds, crops):
+    """The extraction settings of each excerpt of a `seconds` long track: the extraction's own (middle), or (all)
+    consecutive excerpts of its duration from its start to the end of the track (at least one, the first the
+    extraction's own).
     """
     if crops == "middle" or settings.duration_s is None:
         return [settings]
-    try:
-        seconds = decimal.Decimal(soundfile.info(str(path)).duration)
-    except (soundfile.LibsndfileError, soundfile.SoundFileError, RuntimeError) as error:
-        raise AugliError(f"{path} is not a readable audio file ({error})") from None
-    count = max(1, int((seconds - settings.start_s) // settings.duration_s))
+    count = max(1, int((decimal.Decimal(seconds) - settings.start_s) // settings.duration_s))
     return [replace(settings, start_s=DECIMAL_CONTEXT.add(settings.start_s,
                                                          DECIMAL_CONTEXT.multiply(index, settings.duration_s)))
             for index in range(count)]
@@ -269,6 +267,10 @@ def excerpt_settings(path, settings, crops):
 def prepare_file(path, wav_path, picture_settings_list, crops):
     """Decode and draw one file for every model (runs in a worker process); a TrackFailure if it cannot be used."""
     try:
+        try:
+            seconds = soundfile.info(str(path)).duration
+        except (soundfile.LibsndfileError, soundfile.SoundFileError, RuntimeError) as error:
+            raise AugliError(f"{path} is not a readable audio file ({error})") from None
         wav = None
         if wav_path is not None:
             mono, _ = load_mono(path)
@@ -277,28 +279,51 @@ def prepare_file(path, wav_path, picture_settings_list, crops):
         pictures = []
         for settings in picture_settings_list:
             rendered = [render_track(Track(str(path), Path(path)), excerpt)
-                        for excerpt in excerpt_settings(path, settings, crops)]
+                        for excerpt in excerpt_settings(settings, seconds, crops)]
             if isinstance(rendered[0], TrackFailure):
                 raise AugliError(rendered[0].reason)
             pictures.append([excerpt.pictures for excerpt in rendered if not isinstance(excerpt, TrackFailure)])
     except AugliError as error:
         return TrackFailure(str(path), error.message)
-    return PreparedFile(Path(path), wav, pictures)
+    return PreparedFile(Path(path), seconds, wav, pictures)
 
 
 # --- scoring ---------------------------------------------------------------------------------------------
 
-def crnn_scores(model, wav, crops):
-    """The CRNN's scores of one file as crnn.py scored test tracks: its crops in batches of the recorded size, averaged."""
+@dataclass
+class WindowScores:
+    """One model's scores of consecutive windows of a track: window k covers offset + [k, k + 1) x seconds."""
+    seconds: float
+    offset: float
+    scores: np.ndarray  # windows x tags
+
+
+def crop_scores(model, crops):
+    """The CRNN's scores of each crop, fed as crnn.py fed test crops: in batches of the recorded size."""
     from augli.crnn_training import crop_predictor
 
-    chosen = [middle_crop(wav, model.window_seconds)] if crops == "middle" else window_crops(wav, model.window_seconds)
-    return crop_predictor([chosen], model.batch_size, 1, "", quiet=True)(model.network)[0]
+    return crop_predictor([[crop] for crop in crops], model.batch_size, 1, "", quiet=True)(model.network)
 
 
-def deepspectrum_scores(model, features):
-    """The RNN's scores of one file: the mean over its excerpts' feature sequences."""
-    return np.mean([model.network.predict_on_batch(sequence[None])[0] for sequence in features], axis=0)
+def mean_over_windows(scores):
+    """The mean over windows as crnn.py averaged a track's crops (in float64)."""
+    return np.mean(scores, axis=0, dtype=np.float64).astype(np.float32)
+
+
+def crnn_scores(model, wav, crops, windows):
+    """The CRNN's score of one file (its middle crop, or the mean of every window) and, if asked, per window."""
+    every = crop_scores(model, window_crops(wav, model.window_seconds)) if crops == "all" or windows else None
+    score = (crop_scores(model, [middle_crop(wav, model.window_seconds)])[0] if crops == "middle"
+             else mean_over_windows(every))
+    return score, WindowScores(model.window_seconds, 0.0, every) if windows else None
+
+
+def deepspectrum_scores(model, features, seconds):
+    """The RNN's score of one file (the extraction's excerpt, or the mean over the excerpts) and per excerpt."""
+    every = np.stack([model.network.predict_on_batch(sequence[None])[0] for sequence in features])
+    settings = model.settings
+    length = float(settings.duration_s) if settings.duration_s is not None else seconds - float(settings.start_s)
+    return mean_over_windows(every), WindowScores(length, float(settings.start_s), every)
 
 
 def picture_key(settings):
@@ -312,45 +337,82 @@ def distinct_settings(models):
     return list(found.values())
 
 
-def score_file(prepared, models, settings_list, vgg16_networks, crops):
-    """Each model's scores of one prepared file; VGG16 runs once per picture setting and network."""
+def score_file(prepared, models, settings_list, vgg16_networks, crops, windows):
+    """Each model's scores of one prepared file, and per window if `windows`; VGG16 runs once per setting and network."""
     features = {}
-    scores = []
+    scores, per_window = [], []
+    keys = [picture_key(settings) for settings in settings_list]
     for model in models:
         if model.kind == CRNN:
-            scores.append(crnn_scores(model, prepared.wav, crops))
-            continue
-        key = ([picture_key(settings) for settings in settings_list].index(picture_key(model.settings)), model.vgg16)
-        if key not in features:
-            network = vgg16_networks[model.vgg16]
-            features[key] = [network(pictures) for pictures in prepared.pictures[key[0]]]
-        scores.append(deepspectrum_scores(model, features[key]))
-    return np.stack(scores).astype(np.float32)
+            score, model_windows = crnn_scores(model, prepared.wav, crops, windows)
+        else:
+            key = (keys.index(picture_key(model.settings)), model.vgg16)
+            if key not in features:
+                network = vgg16_networks[model.vgg16]
+                features[key] = [network(pictures) for pictures in prepared.pictures[key[0]]]
+            excerpts = features[key] if crops == "all" else features[key][:1]  # the first is the extraction's own
+            score, _ = deepspectrum_scores(model, excerpts, prepared.seconds)
+            model_windows = deepspectrum_scores(model, features[key], prepared.seconds)[1] if windows else None
+        scores.append(score)
+        per_window.append(model_windows)
+    return np.stack(scores).astype(np.float32), per_window
 
 
-def tag_files(models, vgg16_networks, files, thresholds, crops="middle", jobs=1, quiet=False):
-    """(FileTags of every usable file, in order; "file: reason" lines of the skipped ones)."""
+def fused_taggram(per_window, seconds):
+    """(step in seconds, cells x tags): the models' window scores on a common grid of the finest window, fused."""
+    step = min(window.seconds for window in per_window)
+    cells = max(1, int(np.ceil(seconds / step)))
+    starts = np.arange(cells) * step
+    gridded = []
+    for window in per_window:
+        index = np.clip(((starts - window.offset) // window.seconds).astype(int), 0, len(window.scores) - 1)
+        gridded.append(window.scores[index])
+    return step, fuse(gridded)
+
+
+def tag_files(models, vgg16_networks, files, thresholds, crops="middle", jobs=1, quiet=False, taggram=None):
+    """(FileTags of every usable file, in order; "file: reason" lines of the skipped ones).
+
+    `taggram(path, step_s, cells x tags)` is called per file with the fused scores over its windows.
+    """
     if crops not in CROP_RULES:
         raise AugliError(f"unknown crop rule {crops!r}: choose from {', '.join(CROP_RULES)}")
     settings_list = distinct_settings(models)
     needs_wav = any(model.kind == CRNN for model in models)
+    render = "all" if taggram is not None else crops
     results, skipped = [], []
     with tempfile.TemporaryDirectory(prefix="augli-tag-") as temp_dir, worker_pool(jobs) as pool:
         jobs_ahead = TRACKS_AHEAD_PER_WORKER * jobs
-        arguments = ((path, Path(temp_dir) / f"{index}.wav" if needs_wav else None, settings_list, crops)
+        arguments = ((path, Path(temp_dir) / f"{index}.wav" if needs_wav else None, settings_list, render)
                      for index, path in enumerate(files))
         for prepared in tqdm(in_order(pool, prepare_file, arguments, jobs_ahead), total=len(files), unit="file",
                              desc="tagging", disable=quiet):
             if isinstance(prepared, TrackFailure):
                 skipped.append(f"{prepared.name}: {prepared.reason}")
                 continue
-            model_scores = score_file(prepared, models, settings_list, vgg16_networks, crops)
+            model_scores, per_window = score_file(prepared, models, settings_list, vgg16_networks, crops,
+                                                  taggram is not None)
             if prepared.wav is not None:
                 prepared.wav.path.unlink()
             fused = fuse(list(model_scores))
             decisions = None if thresholds is None else metrics.decide(fused, thresholds)
             results.append(FileTags(prepared.path, fused, list(model_scores), decisions))
+            if taggram is not None:
+                taggram(prepared.path, *fused_taggram(per_window, prepared.seconds))
     return results, skipped
+
+
+def taggram_paths(files, folder):
+    """One PNG per file in `folder`, named after the file; a repeated name gets -2, -3, ..."""
+    paths, used = [], set()
+    for path in files:
+        name, count = Path(path).stem, 1
+        while name in used:
+            count += 1
+            name = f"{Path(path).stem}-{count}"
+        used.add(name)
+        paths.append(Path(folder) / f"{name}.png")
+    return dict(zip(map(Path, files), paths))
 
 
 # --- output ----------------------------------------------------------------------------------------------

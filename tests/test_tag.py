@@ -20,7 +20,7 @@ import train_rnn
 import transform_features
 from augli.data import TSV_COLUMNS
 from augli import tagging
-from augli.tagging import load_models, tag_files
+from augli.tagging import WindowScores, fused_taggram, load_models, tag_files
 from test_crnn import TAGS, texture_track
 
 RATE = 16000
@@ -146,10 +146,23 @@ def test_real_stereo_files_are_tagged(trained, cached_models, tmp_path):
             stereo = np.stack([0.3 * np.sin(2 * np.pi * 440 * time), 0.2 * np.sin(2 * np.pi * 660 * time)], axis=1)
             paths.append(tmp_path / f"song-{rate}.{suffix}")
             soundfile.write(paths[-1], stereo.astype(np.float32), rate, subtype=subtype)
-    result = invoke(tag, "-m", trained["base"], tmp_path, "--top", "3", "--crops", "all", "-np", "1", "--quiet")
+    pictures = tmp_path / "taggrams"
+    result = invoke(tag, "-m", trained["base"], tmp_path, "--top", "3", "--crops", "all", "-np", "1", "--quiet",
+                    "--taggram", pictures)
     rows = [line.split("\t") for line in result.output.splitlines()[1:]]
     assert sorted({row[0] for row in rows}) == sorted(map(str, paths))
     assert all(0 <= float(row[2]) <= 1 for row in rows) and len(rows) >= 3 * len(paths)
+    # One picture per file; the ogg and mp3 of the same name get distinct ones.
+    assert sorted(path.name for path in pictures.iterdir()) == ["song-44100-2.png", "song-44100.png",
+                                                                "song-48000-2.png", "song-48000.png"]
+    assert all(path.read_bytes().startswith(b"\x89PNG") for path in pictures.iterdir())
+
+
+def test_taggram_puts_every_model_on_the_finest_grid_and_fuses():
+    crnn = WindowScores(2.0, 0.0, np.array([[0.0], [1.0]]))
+    deepspectrum = WindowScores(3.0, 0.0, np.array([[0.5]]))
+    step, cells = fused_taggram([crnn, deepspectrum], 5.0)
+    assert step == 2.0 and cells[:, 0].tolist() == [0.25, 0.75, 0.75]  # the last windows extend to the end
 
 
 def test_bad_files_are_skipped_and_listed(trained, cached_models, tmp_path):
@@ -191,3 +204,13 @@ def test_bad_models_are_one_line(trained, tmp_path, case, message):
         (base / "crnn" / "other" / "thresholds.tsv").write_text("\n".join(thresholds[::-1]) + "\n")
     result = CliRunner().invoke(tag.main, ["-m", str(base), str(trained["audio"][0]), "-np", "1", "--quiet"])
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_help_starts_no_tensorflow():
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = "import sys, tag; print(any(name in sys.modules for name in ('tensorflow', 'keras', 'matplotlib')))"
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True).stdout.strip() == "False"
