@@ -96,17 +96,8 @@ class Sequences:
 def load_sequences(path):
     """One split's npz, with every check that needs only this file."""
     path = Path(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = {name.removesuffix(".npy"): name for name in archive.namelist()}
-            missing = [name for name in REQUIRED_ARRAYS if name not in members]
-            if missing:
-                raise AugliError(f"{path} has no {', '.join(missing)} array (it holds {', '.join(members) or 'nothing'})")
-            X, y, tags = (_read_member(path, archive, members[name]) for name in REQUIRED_ARRAYS)
-            extraction = (_read_record(path, archive, members[EXTRACTION_ARRAY]) if EXTRACTION_ARRAY in members
-                          else None)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        raise AugliError(f"cannot read {path}: {error}") from None
+    X, y, tags, extraction = _read_arrays(path, REQUIRED_ARRAYS, optional=EXTRACTION_ARRAY)
+    extraction = None if extraction is None else _parse_record(path, extraction)
     if X.ndim != 3:
         raise AugliError(f"X in {path} must be tracks x windows x features, found shape {X.shape}")
     if X.dtype.kind not in "biuf":
@@ -126,9 +117,29 @@ def load_sequences(path):
     return Sequences(path, X, y.astype(np.float32), tuple(str(tag) for tag in tags), extraction)
 
 
-def _read_record(path, archive, name):
+def load_labels(path):
+    """(y, tags) of one split's npz, without reading or checking X (its validation labels, say)."""
+    y, tags, _ = _read_arrays(Path(path), ("y", "tags"))
+    return np.asarray(y), tuple(str(tag) for tag in tags)
+
+
+def _read_arrays(path, required, optional=None):
+    """The `required` members of the npz, then the `optional` one (None when absent)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {name.removesuffix(".npy"): name for name in archive.namelist()}
+            missing = [name for name in required if name not in members]
+            if missing:
+                raise AugliError(f"{path} has no {', '.join(missing)} array (it holds {', '.join(members) or 'nothing'})")
+            arrays = [_read_member(path, archive, members[name]) for name in required]
+            optional_array = _read_member(path, archive, members[optional]) if optional in members else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise AugliError(f"cannot read {path}: {error}") from None
+    return (*arrays, optional_array)
+
+
+def _parse_record(path, text):
     """The `extraction` member: a JSON object stored as one string."""
-    text = _read_member(path, archive, name)
     try:
         record = json.loads(str(text[()]))
     except (ValueError, IndexError) as error:

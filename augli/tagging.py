@@ -30,7 +30,7 @@ from augli.errors import AugliError
 from augli.experiment import Experiment
 from augli.files import read_lines
 from augli.fusion import PREDICTIONS, find_models, fuse, load_validation_scores, validation_thresholds
-from augli.sequences import load_sequences
+from augli.sequences import load_labels
 
 CRNN, DEEPSPECTRUM = "crnn", "DeepSpectrum RNN"
 CROP_RULES = ("middle", "all")
@@ -229,7 +229,10 @@ def validation_truth(models, val_tsv):
                          f"{experiment.config}) is not there; pass -v VALIDATION_TSV")
     if models[0].kind == CRNN:
         return binarize(read_split(source), tags, source=str(source)).astype(bool), source
-    return load_sequences(source).y.astype(bool), source
+    y, npz_tags = load_labels(source)
+    if list(npz_tags) != tags:
+        raise AugliError(f"{source} (recorded in {experiment.config}) holds other tags than the model's thresholds.tsv")
+    return y.astype(bool), source
 
 
 def decision_thresholds(models, val_tsv):
@@ -319,11 +322,11 @@ def crnn_scores(model, wav, crops, windows):
 
 
 def deepspectrum_scores(model, features, seconds):
-    """The RNN's score of one file (the extraction's excerpt, or the mean over the excerpts) and per excerpt."""
+    """The RNN's scores of each excerpt of one file (their feature sequences)."""
     every = np.stack([model.network.predict_on_batch(sequence[None])[0] for sequence in features])
     settings = model.settings
     length = float(settings.duration_s) if settings.duration_s is not None else seconds - float(settings.start_s)
-    return mean_over_windows(every), WindowScores(length, float(settings.start_s), every)
+    return WindowScores(length, float(settings.start_s), every)
 
 
 def picture_key(settings):
@@ -350,9 +353,9 @@ def score_file(prepared, models, settings_list, vgg16_networks, crops, windows):
             if key not in features:
                 network = vgg16_networks[model.vgg16]
                 features[key] = [network(pictures) for pictures in prepared.pictures[key[0]]]
-            excerpts = features[key] if crops == "all" else features[key][:1]  # the first is the extraction's own
-            score, _ = deepspectrum_scores(model, excerpts, prepared.seconds)
-            model_windows = deepspectrum_scores(model, features[key], prepared.seconds)[1] if windows else None
+            every = deepspectrum_scores(model, features[key], prepared.seconds)
+            score = mean_over_windows(every.scores if crops == "all" else every.scores[:1])  # the first: the extraction's
+            model_windows = every if windows else None
         scores.append(score)
         per_window.append(model_windows)
     return np.stack(scores).astype(np.float32), per_window
