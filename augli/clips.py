@@ -80,11 +80,16 @@ class Crop:
     pitch_steps: int = None
 
 
+def window_samples(window_seconds):
+    """Samples in a full crop of `window_seconds`; no crop is longer."""
+    return int(window_seconds * SAMPLE_RATE_HZ)
+
+
 def _crop(wav, start_seconds, read_seconds, window_seconds, **augmentation):
     """The original's load: `librosa.load(offset=start, duration=min(read, d))`, then the first window's samples."""
     start = int(start_seconds * SAMPLE_RATE_HZ)
     frames = min(int(min(read_seconds, wav.seconds) * SAMPLE_RATE_HZ), wav.frames - start)
-    keep = min(int(window_seconds * SAMPLE_RATE_HZ), wav.frames)
+    keep = min(window_samples(window_seconds), wav.frames)
     return Crop(wav.path, start, max(frames, 0), keep, **augmentation)
 
 
@@ -135,16 +140,18 @@ def read_crop(crop):
     return samples[:crop.keep]
 
 
-def pad_front(clips):
-    """(clips, longest) float32: shorter clips zero-padded at the front, as Keras' pad_sequences did."""
-    batch = np.zeros((len(clips), max(len(clip) for clip in clips)), dtype=np.float32)
+def pad_front(clips, length=None):
+    """(clips, length) float32: clips zero-padded at the front, as Keras' pad_sequences did, to `length`
+    samples or, by default, to the longest clip."""
+    batch = np.zeros((len(clips), length or max(len(clip) for clip in clips)), dtype=np.float32)
     for row, clip in enumerate(clips):
         batch[row, batch.shape[1] - len(clip):] = clip
     return batch
 
 
-def load_batch(crops):
-    return pad_front([read_crop(crop) for crop in crops])
+def load_batch(crops, length=None):
+    return pad_front([read_crop(crop) for crop in crops], length)
+
 
 
 def prefetched(jobs, load, workers):
@@ -155,12 +162,16 @@ def prefetched(jobs, load, workers):
     """
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         pending = collections.deque()
-        for job in jobs:
-            pending.append(pool.submit(load, job))
-            if len(pending) > 2 * workers:
+        try:
+            for job in jobs:
+                pending.append(pool.submit(load, job))
+                if len(pending) > 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        finally:  # a consumer that stops early (an interrupted fit) leaves nothing queued
+            for future in pending:
+                future.cancel()
 
 
 def batched(items, size):

@@ -16,20 +16,19 @@ from tqdm import tqdm
 
 from augli.audio import SAMPLE_RATE_HZ
 from augli.checksums import sha256_of
-from augli.clips import batched, find_wavs, load_batch, middle_crop, prefetched, training_crops, window_crops
+from augli.clips import (batched, find_wavs, load_batch, middle_crop, prefetched, training_crops, window_crops,
+                         window_samples)
 from augli.data import binarize, read_split, tags_of
 from augli.errors import AugliError
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
 from augli.metrics import check_scorable
-from augli.models import compile_tagger, crnn_tagger
+from augli.models import VGGISH_LAYER, compile_tagger, crnn_tagger
 from augli.params import (BAND_NORMALIZATION_EPSILON, DECIBEL_FLOOR_AMPLITUDE, DECIBEL_RANGE_DB,
                           FINE_TUNE_LEARNING_RATE_DIVISOR, STFT_HOP_SAMPLES, STFT_WINDOW_SAMPLES)
 from augli.training import (ValidationMonitor, fit, load_best_weights, load_test_groundtruth, predict_and_write,
                             resume_run, set_seeds)
 from vggish import params as vggish_params
 from vggish.weights import load_weights, resolve_weights
-
-VGGISH_LAYER = "vggish"
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,10 @@ def training_batches(split, options, first_epoch, end_epoch):
 
     As the original's generator: floor(tracks / batch) batches per epoch, so the last, incomplete
     batch of each epoch's shuffle is left out (a few tracks would make odd batch statistics).
+    Every batch is padded to the full window, so TensorFlow knows the input length when it builds
+    the training step (a graph for any length runs about 30% slower on CPU).
     """
-    batch_size = options["batch_size"]
+    batch_size, length = options["batch_size"], window_samples(options["window"])
     steps = len(split.wavs) // batch_size
 
     def jobs():
@@ -71,9 +72,9 @@ def training_batches(split, options, first_epoch, end_epoch):
 
     def load(job):
         crops, labels = job
-        return load_batch(crops), labels
+        return load_batch(crops, length), labels
 
-    signature = (tf.TensorSpec((None, None), tf.float32), tf.TensorSpec((None, split.y.shape[1]), tf.float32))
+    signature = (tf.TensorSpec((None, length), tf.float32), tf.TensorSpec((None, split.y.shape[1]), tf.float32))
     batches = tf.data.Dataset.from_generator(lambda: prefetched(jobs(), load, options["n_workers"]),
                                              output_signature=signature)
     return batches.prefetch(1), steps
@@ -130,7 +131,7 @@ def input_pipeline(options, wav_dir, noise, weights):
         "test_crops": options["test_crops"],
         "test_batch_size": options["test_batch_size"],
         "middle_rule": "start at duration / 2 if duration / 2 > window, else at 0",
-        "padding": "zeros in front, to the longest clip of the batch",
+        "padding": "zeros in front: training batches to the window, validation and test batches to their longest clip",
         "front_end": {
             "layout": "batch x frames x mel x 1 (time x mel)",
             "framing": "TensorFlow SAME zero padding, ceil(samples / hop) frames",

@@ -9,6 +9,8 @@ from augli.frontend import BandNormalization, decibel_mel_spectrogram
 from augli.params import CRNN_DENSE_UNITS, VGGISH_MEL_COLUMNS
 from vggish.model import vggish
 
+VGGISH_LAYER = "vggish"  # the CRNN's VGGish sub-model, frozen and unfrozen as a whole
+
 
 def recurrent_layer(rnn_type, units, dropout, return_sequences, name):
     """GRU, LSTM or a concatenating Bidirectional LSTM; `dropout` applies to inputs and recurrent state.
@@ -55,7 +57,7 @@ def crnn_tagger(n_tags, rnn_type, units, layers, rnn_dropout, final_dropout, noi
     mean over VGGish's 4 mel columns -> (time, 512) sequence -> the RNN head with Dense(1024).
 
     `noise_std` is the Gaussian noise's fixed standard deviation (training only; 0 leaves the layer
-    out). `load_vggish_weights(model)` fills the VGGish sub-model (named `vggish`), which is then
+    out). `load_vggish_weights(model)` fills the VGGish sub-model (VGGISH_LAYER), which is then
     frozen, as the original froze it only when it loaded pretrained weights.
     """
     inputs = keras.Input((None,), name="waveforms")
@@ -63,7 +65,7 @@ def crnn_tagger(n_tags, rnn_type, units, layers, rnn_dropout, final_dropout, noi
     if noise_std > 0:
         x = keras.layers.GaussianNoise(noise_std, name="additive_noise")(x)
     x = BandNormalization(name="band_normalization")(x)
-    features = vggish(include_top=False, name="vggish")
+    features = vggish(include_top=False, name=VGGISH_LAYER)
     if load_vggish_weights is not None:
         load_vggish_weights(features)
         features.trainable = False

@@ -32,23 +32,10 @@ from augli.clips import Wav, load_batch, read_crop, training_crops
 from augli.crnn_training import Split, training_batches
 from augli.models import compile_tagger, crnn_tagger
 from augli.training import set_seeds
+from bench.train_rnn import EpochClock
 
 SEED = 42
 N_TAGS = 56
-
-
-class EpochClock(keras.callbacks.Callback):
-    """Wall time at each epoch end."""
-
-    def __init__(self):
-        super().__init__()
-        self.ends = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.ends.append(time.perf_counter())
-
-    def steps_per_second(self, steps_per_epoch):
-        return steps_per_epoch * (len(self.ends) - 1) / (self.ends[-1] - self.ends[0])
 
 
 def make_wavs(root, tracks, seconds):
@@ -133,13 +120,13 @@ def main(tracks, seconds, window, batch_size, epochs, workers, repeats, workdir)
             clock = EpochClock()
             fresh_model().fit(in_memory[:steps * batch_size], in_memory_y[:steps * batch_size], batch_size=batch_size,
                               epochs=epochs, shuffle=False, verbose=0, callbacks=[clock])
-            return clock.steps_per_second(steps)
+            return clock.sequences_per_second(steps * batch_size) / batch_size
 
         def pipeline_side():
             clock = EpochClock()
             batches, pipeline_steps = training_batches(split, options, 0, epochs)
             fresh_model().fit(batches, epochs=epochs, steps_per_epoch=pipeline_steps, verbose=0, callbacks=[clock])
-            return clock.steps_per_second(pipeline_steps)
+            return clock.sequences_per_second(pipeline_steps * batch_size) / batch_size
 
         rates = {"in-memory": [], "crnn.py": []}
         for repeat in range(repeats):

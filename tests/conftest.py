@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from click.testing import CliRunner
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 MEP = FIXTURES / "MEDIAEVAL19"
@@ -21,3 +23,12 @@ def read_result_table(path):
 def read_metric_lines(path):
     """A `name<TAB>value` file as {name: value string}."""
     return dict(line.split("\t") for line in Path(path).read_text().splitlines())
+
+
+def assert_refused(command, args, message, path, exit_code=1):
+    """The command refuses `args` with the one line `Error: <message>`, no traceback, and leaves `path` uncreated."""
+    result = CliRunner().invoke(command, args)
+    assert result.exit_code == exit_code, result.output
+    assert result.output.splitlines()[-1] == f"Error: {message}"
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not path.exists()

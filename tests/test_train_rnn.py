@@ -7,6 +7,7 @@ The toy task: 4 tags over 5 windows of 8 features of Gaussian noise; a track wit
 import io
 import json
 import zipfile
+from functools import partial
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from augli.metrics import METRICS, decide, evaluate, format_metrics, macro_auc, 
 from augli.models import sequence_tagger
 from augli.sequences import load_sequences
 from augli.training import RunRecorder, ValidationMonitor
+from conftest import assert_refused
 from train_rnn import main
 
 TAGS = ("mood/theme---calm", "mood/theme---dark", "mood/theme---happy", "mood/theme---sad")
@@ -246,12 +248,7 @@ def test_model_matches_the_original_parameter_counts():
 
 # --- refusals: one line, non-zero exit, nothing written ----------------------------------------------------
 
-def refused(args, message, ebp, exit_code=1):
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == exit_code, result.output
-    assert result.output.splitlines()[-1] == f"Error: {message}"
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert not ebp.exists()
+refused = partial(assert_refused, main)
 
 
 def test_refuses_a_missing_file(splits, tmp_path):
