@@ -54,8 +54,8 @@ def main(audio, model_paths, output, output_format, top, thresholds, val_tsv, cr
 
         pictures = tagging.taggram_paths(files, taggram_dir)
 
-        def taggram(path, step_s, scores):
-            plot_taggram(pictures[path], models[0].tags, scores, step_s)
+        def taggram(path, step_s, scores, seconds):
+            plot_taggram(pictures[path], models[0].tags, scores, step_s, seconds)
 
     results, skipped = tagging.tag_files(models, vgg16_networks, files, cutoffs, crops, number_of_processes, quiet,
                                          taggram)

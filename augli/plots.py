@@ -30,7 +30,7 @@ def plot_per_tag_pr_auc(path, tags, per_tag):
         figure.savefig(handle, format="png", dpi=100)
 
 
-def plot_taggram(path, tags, scores, step_s, labelled=10):
+def plot_taggram(path, tags, scores, step_s, seconds, labelled=10):
     """Fused tag scores of one track over time (tags x windows), as musicnn's taggram; the `labelled` tags of
     highest mean score are named, the others left as unlabelled rows so the picture stays readable.
     """
@@ -41,6 +41,7 @@ def plot_taggram(path, tags, scores, step_s, labelled=10):
     axes = figure.add_subplot()
     image = axes.imshow(scores.T, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
                         extent=(0, len(scores) * step_s, len(tags) - 0.5, -0.5))
+    axes.set_xlim(0, seconds)  # the last window may reach past the end of the track
     axes.set_yticks(sorted(top), [names[index] for index in sorted(top)], fontsize=7)
     axes.set_xlabel("time (s)")
     figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02, label="fused tag score")

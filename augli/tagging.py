@@ -376,7 +376,7 @@ def fused_taggram(per_window, seconds):
 def tag_files(models, vgg16_networks, files, thresholds, crops="middle", jobs=1, quiet=False, taggram=None):
     """(FileTags of every usable file, in order; "file: reason" lines of the skipped ones).
 
-    `taggram(path, step_s, cells x tags)` is called per file with the fused scores over its windows.
+    `taggram(path, step_s, cells x tags, seconds)` is called per file with the fused scores over its windows.
     """
     if crops not in CROP_RULES:
         raise AugliError(f"unknown crop rule {crops!r}: choose from {', '.join(CROP_RULES)}")
@@ -401,7 +401,7 @@ def tag_files(models, vgg16_networks, files, thresholds, crops="middle", jobs=1,
             decisions = None if thresholds is None else metrics.decide(fused, thresholds)
             results.append(FileTags(prepared.path, fused, list(model_scores), decisions))
             if taggram is not None:
-                taggram(prepared.path, *fused_taggram(per_window, prepared.seconds))
+                taggram(prepared.path, *fused_taggram(per_window, prepared.seconds), prepared.seconds)
     return results, skipped
 
 

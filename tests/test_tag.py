@@ -184,6 +184,7 @@ def test_bad_files_are_skipped_and_listed(trained, cached_models, tmp_path):
     ("no weights", "has no checkpoints/best.weights.h5"),
     ("no provenance", "records no input_pipeline"),
     ("other tags", "has 3 tags in another order"),
+    ("no extraction record", "records no extraction settings for the test features"),
 ])
 def test_bad_models_are_one_line(trained, tmp_path, case, message):
     base = tmp_path / "models"
@@ -199,6 +200,12 @@ def test_bad_models_are_one_line(trained, tmp_path, case, message):
         config = json.loads((model / "config.json").read_text())
         del config["input_pipeline"]
         (model / "config.json").write_text(json.dumps(config))
+    elif case == "no extraction record":
+        deepspectrum = base / "DeepSpectrum" / "2s" / "gru"  # found first
+        shutil.copytree(trained["base"] / "DeepSpectrum" / "2s" / "gru", deepspectrum)
+        config = json.loads((deepspectrum / "config.json").read_text())
+        config["input_pipeline"]["features"]["test"] = None  # as for an npz made from a CSV without its OUT.json
+        (deepspectrum / "config.json").write_text(json.dumps(config))
     else:
         thresholds = (base / "crnn" / "other" / "thresholds.tsv").read_text().splitlines()
         (base / "crnn" / "other" / "thresholds.tsv").write_text("\n".join(thresholds[::-1]) + "\n")
