@@ -29,7 +29,8 @@ THRESHOLDS = ("validation", "none")
               help="validation: per-tag thresholds tuned on the models' fused validation predictions "
                    "(fusion.py --thresholds validation); none: scores only.")
 @click.option("-v", "--val-tsv", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Validation split TSV for the thresholds. Default: the one the first model records.")
+              help="Validation split TSV for the thresholds. Default: the validation split the first model records "
+                   "(its -v TSV or npz).")
 @click.option("--crops", type=click.Choice(CROP_RULES), default="middle", show_default=True,
               help="middle: each model's evaluation input (the CRNN's middle crop, the DeepSpectrum extraction's "
                    "excerpt); all: the mean over every window of the whole track.")
