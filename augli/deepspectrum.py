@@ -241,7 +241,7 @@ def resume_point(partial, width):
 
 
 @contextlib.contextmanager
-def _workers(jobs):
+def worker_pool(jobs):
     """A process pool, or None to work in this process (jobs == 1); on any exit nothing new is started."""
     if jobs == 1:
         yield None
@@ -254,7 +254,7 @@ def _workers(jobs):
         pool.shutdown(cancel_futures=True)
 
 
-def _submit(pool, function, *arguments):
+def submit(pool, function, *arguments):
     if pool is not None:
         return pool.submit(function, *arguments)
     future = Future()
@@ -262,11 +262,11 @@ def _submit(pool, function, *arguments):
     return future
 
 
-def _in_order(pool, function, argument_tuples, ahead):
+def in_order(pool, function, argument_tuples, ahead):
     """function(*arguments) for each tuple, computed by the pool with up to `ahead` waiting, yielded in order."""
     waiting = deque()
     for arguments in argument_tuples:
-        waiting.append(_submit(pool, function, *arguments))
+        waiting.append(submit(pool, function, *arguments))
         while waiting and (waiting[0].done() or len(waiting) > ahead):
             yield waiting.popleft().result()
     while waiting:
@@ -349,12 +349,12 @@ def extract_features(options):
 def _extract(tracks, settings, network, options, partial, summary):
     """Append the tracks' rows to `partial`, one whole track at a time."""
     jobs = options["number_of_processes"]
-    with (_workers(jobs) as pool, open(partial, "a", encoding="utf-8", newline="") as handle,
+    with (worker_pool(jobs) as pool, open(partial, "a", encoding="utf-8", newline="") as handle,
           tqdm(total=summary.tracks + len(tracks), initial=summary.tracks, unit="track", desc="extracting") as progress):
-        rendered = _in_order(pool, render_track, ((track, settings) for track in tracks), TRACKS_AHEAD_PER_WORKER * jobs)
+        rendered = in_order(pool, render_track, ((track, settings) for track in tracks), TRACKS_AHEAD_PER_WORKER * jobs)
         featured = _features_by_track(_usable(rendered, options["skip_bad"], summary, progress), network,
                                       options["batch_size"])
-        for rows in _in_order(pool, csv_rows, featured, jobs):
+        for rows in in_order(pool, csv_rows, featured, jobs):
             handle.write(rows)
             handle.flush()
             summary.tracks += 1

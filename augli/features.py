@@ -10,6 +10,7 @@ to float32 (`np.float32(float(cell))`).
 """
 
 import contextlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -351,14 +352,29 @@ def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
         if index.ignored_tracks:
             click.echo(f"Warning: {job.csv} has {index.ignored_tracks} track(s) that {job.tsv.name} does not list; "
                        f"they are ignored", err=True)
-        indexed.append((job, tracks, labels, width, index))
+        indexed.append((job, tracks, labels, width, index, extraction_record(job.csv)))
     with contextlib.ExitStack() as outputs:
-        for job, tracks, labels, width, index in indexed:
+        for job, tracks, labels, width, index, extraction in indexed:
             features = parse_features(job.csv, index, width)
             handle = outputs.enter_context(atomic_open(job.npz, "wb"))
-            save_sequences(handle, [track.path for track in tracks], labels, features, tags, compress)
+            save_sequences(handle, [track.path for track in tracks], labels, features, tags, compress,
+                           extraction)
             del features  # before the next split's array is allocated
     return [job.npz for job in jobs]
+
+
+def extraction_record(csv_path):
+    """The provenance deepspectrum_features.py wrote beside the CSV (train.csv -> train.json), or None."""
+    record_path = Path(csv_path).with_suffix(".json")
+    if not record_path.is_file():
+        return None
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise AugliError(f"cannot read the extraction record {record_path}: {error}") from None
+    if not isinstance(record, dict):
+        raise AugliError(f"the extraction record {record_path} is not a JSON object")
+    return record
 
 
 def _progress(csv_path, action):

@@ -96,15 +96,14 @@ def run_fusion(base_path, groundtruth, tags, protocol="test", validation_tsv=Non
     test_scores = load_scores(models, groundtruth, "the ground truth")
     if protocol == "validation":
         validation_truth = _validation_truth(validation_tsv, tags)
-        validation_scores = load_scores([_validation_file(model) for model in models], validation_truth,
-                                        f"the validation ground truth of {validation_tsv}")
+        validation_scores = load_validation_scores(models, validation_truth, validation_tsv)
 
     groups = []
     for name, members in group_members(base_path, models).items():
         fused = fuse([test_scores[model] for model in members])
         if protocol == "validation":
-            fused_validation = fuse([validation_scores[_validation_file(model)] for model in members])
-            thresholds = metrics.f_score_thresholds(validation_truth, fused_validation)
+            thresholds = validation_thresholds(validation_truth,
+                                               [validation_scores[_validation_file(model)] for model in members])
         else:
             thresholds = metrics.f_score_thresholds(groundtruth, fused)
         decisions = metrics.decide(fused, thresholds)
@@ -115,6 +114,17 @@ def run_fusion(base_path, groundtruth, tags, protocol="test", validation_tsv=Non
             per_tag_pr_auc=per_tag["PR-AUC"],
         ))
     return groups
+
+
+def validation_thresholds(validation_truth, validation_scores):
+    """`--thresholds validation`: per-tag F-score thresholds of the fused validation scores of a group's models."""
+    return metrics.f_score_thresholds(validation_truth, fuse(validation_scores))
+
+
+def load_validation_scores(models, validation_truth, validation_source):
+    """The validation-predictions.npy beside each model's predictions.npy, checked against the validation truth."""
+    return load_scores([_validation_file(model) for model in models], validation_truth,
+                       f"the validation ground truth of {validation_source}")
 
 
 def _validation_file(model):

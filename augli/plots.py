@@ -28,3 +28,22 @@ def plot_per_tag_pr_auc(path, tags, per_tag):
     figure.colorbar(image, ax=axes, fraction=0.08, pad=0.02, label="PR-AUC on the test set")
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=100)
+
+
+def plot_taggram(path, tags, scores, step_s, seconds, labelled=10):
+    """Fused tag scores of one track over time (tags x windows), as musicnn's taggram; the `labelled` tags of
+    highest mean score are named, the others left as unlabelled rows so the picture stays readable.
+    """
+    names = [tag.removeprefix(TAG_PREFIX) for tag in tags]
+    top = set(np.argsort(-scores.mean(axis=0), kind="stable")[:labelled].tolist())
+    figure = Figure(figsize=(min(4 + 0.15 * len(scores), 16), 0.12 * len(tags) + 1.6))
+    figure.subplots_adjust(left=0.2, right=0.9, top=1 - 0.4 / figure.get_figheight(), bottom=0.6 / figure.get_figheight())
+    axes = figure.add_subplot()
+    image = axes.imshow(scores.T, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
+                        extent=(0, len(scores) * step_s, len(tags) - 0.5, -0.5))
+    axes.set_xlim(0, seconds)  # the last window may reach past the end of the track
+    axes.set_yticks(sorted(top), [names[index] for index in sorted(top)], fontsize=7)
+    axes.set_xlabel("time (s)")
+    figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02, label="fused tag score")
+    with atomic_open(path, "wb") as handle:
+        figure.savefig(handle, format="png", dpi=100)

@@ -53,6 +53,17 @@ def sequence_predictor(X, batch_size):
     return lambda model: model.predict(batches, verbose=0)
 
 
+def input_pipeline(train, validation, test, options):
+    """What config.json records so that a later tool can rebuild the inputs: each split's extraction record
+    (None for an npz made without one) and the batch size the scores were predicted in.
+    """
+    return {
+        "features": {"train": train.extraction, "validation": validation.extraction, "test": test.extraction},
+        "n_features": train.n_features,
+        "prediction_batch_size": options["batch_size"],
+    }
+
+
 def train_sequence_tagger(options):
     """train_rnn.py end to end; `options` are the script's resolved options (recorded in config.json)."""
     experiment = prepare(options["experiment_base_path"], options["overwrite"], options["resume"])
@@ -62,7 +73,7 @@ def train_sequence_tagger(options):
         check_same_options(experiment, options)
     else:
         clear_outputs(experiment)
-        write_config(experiment, options, options["seed"])
+        write_config(experiment, options, options["seed"], input_pipeline(train, validation, test, options))
     set_seeds(options["seed"])
     epochs, batch_size = options["epochs"], options["batch_size"]
     monitor = ValidationMonitor(sequence_predictor(validation.X, batch_size), validation.y, epochs)

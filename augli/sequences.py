@@ -1,13 +1,17 @@
 """The per-split sequence files (transform_features writes them, the trainers read them) and their checks.
 
 Each `<split>.npz` holds, as the original's did, `names` (track PATHs, TSV order), `y` (tracks x tags,
-0/1), `X` (tracks x windows x features, float32) and `tags` (the tag names, in column order).
+0/1), `X` (tracks x windows x features, float32) and `tags` (the tag names, in column order). Ours
+add `extraction` where the features' CSV had its provenance beside it (deepspectrum_features.py's
+`<split>.json`): that record as JSON text, so that a model trained on the npz can name the exact
+settings that made its inputs. An npz without it still loads.
 
 The 1 s training `X` is 4.7 GB, so it is never held in memory whole when that can be avoided: it is
 written block by block, and read as a memory map of the file when the npz is uncompressed (a stored
 zip member is a plain `.npy` at an offset). Only a compressed member is read into memory.
 """
 
+import json
 import math
 import struct
 import zipfile
@@ -21,6 +25,7 @@ from augli.errors import AugliError
 from augli.metrics import check_scorable
 
 REQUIRED_ARRAYS = ("X", "y", "tags")
+EXTRACTION_ARRAY = "extraction"
 # Bytes of X written, or scanned for NaN/inf, at a time: bounds the temporaries whatever the split's size.
 BLOCK_BYTES = 16 * 2**20
 # Zip local file header: signature, 22 bytes we do not need, file name length, extra field length.
@@ -29,12 +34,15 @@ _LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
 _NPY_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 
 
-def save_sequences(handle, names, y, X, tags, compress=False):
-    """Write one split's npz to an open binary file; `compress` as the original's savez_compressed."""
-    save_sequences_in_blocks(handle, names, y, X.shape, [X], tags, compress)
+def save_sequences(handle, names, y, X, tags, compress=False, extraction=None):
+    """Write one split's npz to an open binary file; `compress` as the original's savez_compressed.
+
+    `extraction` (a JSON-serialisable record of how X was made) is stored when given.
+    """
+    save_sequences_in_blocks(handle, names, y, X.shape, [X], tags, compress, extraction)
 
 
-def save_sequences_in_blocks(handle, names, y, shape, X_blocks, tags, compress=False):
+def save_sequences_in_blocks(handle, names, y, shape, X_blocks, tags, compress=False, extraction=None):
     """As `save_sequences`, with X of `shape` given as consecutive blocks of tracks (any number of them).
 
     The npz is the one np.savez / np.savez_compressed would write, but X never has to be in memory whole.
@@ -56,6 +64,8 @@ def save_sequences_in_blocks(handle, names, y, shape, X_blocks, tags, compress=F
             if n_tracks != shape[0]:
                 raise ValueError(f"X blocks hold {n_tracks} tracks, the shape says {shape[0]}")
         _write_member(archive, "tags", np.array(tags, dtype=str))
+        if extraction is not None:
+            _write_member(archive, EXTRACTION_ARRAY, np.array(json.dumps(extraction, sort_keys=True)))
 
 
 def _write_member(archive, name, array):
@@ -76,6 +86,7 @@ class Sequences:
     X: np.ndarray  # (tracks, windows, features) float32; a read-only memory map when the npz is uncompressed
     y: np.ndarray  # (tracks, tags) float32 0/1
     tags: tuple
+    extraction: dict | None = None  # how X was made (deepspectrum_features.py's record), when the npz holds it
 
     @property
     def n_features(self):
@@ -85,15 +96,8 @@ class Sequences:
 def load_sequences(path):
     """One split's npz, with every check that needs only this file."""
     path = Path(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = {name.removesuffix(".npy"): name for name in archive.namelist()}
-            missing = [name for name in REQUIRED_ARRAYS if name not in members]
-            if missing:
-                raise AugliError(f"{path} has no {', '.join(missing)} array (it holds {', '.join(members) or 'nothing'})")
-            X, y, tags = (_read_member(path, archive, members[name]) for name in REQUIRED_ARRAYS)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        raise AugliError(f"cannot read {path}: {error}") from None
+    X, y, tags, extraction = _read_arrays(path, REQUIRED_ARRAYS, optional=EXTRACTION_ARRAY)
+    extraction = None if extraction is None else _parse_record(path, extraction)
     if X.ndim != 3:
         raise AugliError(f"X in {path} must be tracks x windows x features, found shape {X.shape}")
     if X.dtype.kind not in "biuf":
@@ -110,7 +114,39 @@ def load_sequences(path):
     if first_bad is not None:
         track, window, feature = first_bad
         raise AugliError(f"X in {path} holds NaN or inf (first at track {track}, window {window}, feature {feature})")
-    return Sequences(path, X, y.astype(np.float32), tuple(str(tag) for tag in tags))
+    return Sequences(path, X, y.astype(np.float32), tuple(str(tag) for tag in tags), extraction)
+
+
+def load_labels(path):
+    """(y, tags) of one split's npz, without reading or checking X (its validation labels, say)."""
+    y, tags, _ = _read_arrays(Path(path), ("y", "tags"))
+    return np.asarray(y), tuple(str(tag) for tag in tags)
+
+
+def _read_arrays(path, required, optional=None):
+    """The `required` members of the npz, then the `optional` one (None when absent)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {name.removesuffix(".npy"): name for name in archive.namelist()}
+            missing = [name for name in required if name not in members]
+            if missing:
+                raise AugliError(f"{path} has no {', '.join(missing)} array (it holds {', '.join(members) or 'nothing'})")
+            arrays = [_read_member(path, archive, members[name]) for name in required]
+            optional_array = _read_member(path, archive, members[optional]) if optional in members else None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise AugliError(f"cannot read {path}: {error}") from None
+    return (*arrays, optional_array)
+
+
+def _parse_record(path, text):
+    """The `extraction` member: a JSON object stored as one string."""
+    try:
+        record = json.loads(str(text[()]))
+    except (ValueError, IndexError) as error:
+        raise AugliError(f"{EXTRACTION_ARRAY} in {path} is not a JSON record: {error}") from None
+    if not isinstance(record, dict):
+        raise AugliError(f"{EXTRACTION_ARRAY} in {path} is not a JSON record")
+    return record
 
 
 def _read_member(path, archive, name):

@@ -6,6 +6,7 @@ the chain into transform_features.py build the real Keras VGG16.
 
 import csv
 import hashlib
+import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -21,6 +22,7 @@ import transform_features
 from augli.data import TSV_COLUMNS, label_csv, read_split
 from augli.deepspectrum import chunk_spans, timestamp
 from augli.errors import AugliError
+from augli.sequences import load_sequences
 from augli.spectrogram_image import (IMAGE_SIZE_PX, NETWORK_SIZE_PX, colour_table, fft_size, mel_db, render_matplotlib,
                                      render_numpy, resize_for_network)
 from conftest import REPO
@@ -306,6 +308,10 @@ def test_real_vgg16_csv_goes_through_transform_features_into_npz(audio, tmp_path
     rows = list(csv.reader((features / "train.csv").read_text().splitlines()))
     np.testing.assert_array_equal(npz["X"][:, 0], np.array([row[2:] for row in rows[1:]], dtype=np.float32))
     assert npz["X"].min() >= 0 and npz["X"].max() > 0  # ReLU activations
+    # The extraction's provenance travels into the npz.
+    record = json.loads((features / "train.json").read_text())
+    assert load_sequences(features / "train.npz").extraction == record
+    assert record["options"]["window_size_and_hop"] == ["5", "5"] and record["network"]["seed"] == 42
 
 
 def test_resume_finishes_an_interrupted_run_as_if_uninterrupted(audio, label_file, tmp_path, monkeypatch):
