@@ -46,17 +46,17 @@ case $scale in
         ;;
     toy)
         LABELS=$ROOT/labels
-        CRNN=(-w 3 -e 6 -ftp 0.5 -vw none -ru 32 -rl 1 -bs 16 --quiet)
+        CRNN=(-w 2 -e 4 -ftp 0.5 -vw none -ru 16 -rl 1 -bs 8 -nw 2 --quiet)
         DS_1S=(-e 2 --weights none)
         DS_5S=(-e 5 --weights none)
-        RNN=(-e 40 -ru 64 -rl 1 -bs 16 --quiet)
+        RNN=(-e 20 -ru 64 -rl 1 -bs 16 --quiet)
         ;;
     smoke)
         LABELS=$ROOT/labels
-        CRNN=(-w 1 -e 2 -ftp 0.5 -vw none -ru 4 -rl 1 -bs 4 --quiet)
+        CRNN=(-w 1 -e 2 -ftp 0.5 -vw none -ru 4 -rl 1 -bs 2 -nw 1 --quiet)
         DS_1S=(-e 1 --weights none)
         DS_5S=(-e 5 --weights none)
-        RNN=(-e 2 -ru 4 -rl 1 -bs 4 --quiet)
+        RNN=(-e 2 -ru 4 -rl 1 -bs 2 --quiet)
         ;;
 esac
 

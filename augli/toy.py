@@ -59,6 +59,11 @@ def _pulses(n_samples, sample_rate, rng, rate_hz, length_s):
     return np.where(position < length_s, np.sin(np.pi * np.minimum(position / length_s, 1)) ** 2, 0)
 
 
+def _swells(n_samples, sample_rate, rng, rate_hz):
+    """A level rising from 0 to 1 and back `rate_hz` times a second; random phase."""
+    return (1 - np.cos(2 * np.pi * rate_hz * _time(n_samples, sample_rate) + rng.uniform(0, 2 * np.pi))) / 2
+
+
 def _sweeps(n_samples, sample_rate, rng, low_hz, high_hz, period_s):
     """A tone gliding from `low_hz` to `high_hz` once every `period_s`, over and over."""
     progress = (_time(n_samples, sample_rate) / period_s + rng.uniform()) % 1
@@ -84,24 +89,37 @@ class Signature:
 
 
 # Frequencies between 125 and 7500 Hz (the VGGish mel range), far enough apart on the mel scale to be
-# told apart in a 64-band VGGish input and in DeepSpectrum's 128-band picture; rates of 1-8 Hz, so
-# that a 1 s window holds at least one pulse.
+# told apart in a 64-band VGGish input and in DeepSpectrum's 128-band picture. Each sound also comes
+# and goes at its own rate (1-8 Hz, so a 1 s window holds at least one cycle): the CRNN normalises
+# every mel band over the time of one test track, which erases a steady level but not its changes.
 SIGNATURES = {
-    "calm": Signature("steady 440 Hz tone", (440, 440), lambda n, sr, rng: _tone(n, sr, rng, 440)),
-    "dark": Signature("rumble: noise band 150-320 Hz", (150, 320), lambda n, sr, rng: _band_noise(n, sr, rng, 150, 320)),
+    "calm": Signature(
+        "440 Hz tone swelling twice a second", (440, 440), lambda n, sr, rng: _tone(n, sr, rng, 440) * _swells(n, sr, rng, 2)
+    ),
+    "dark": Signature(
+        "rumble: 3 bursts a second of noise at 150-320 Hz",
+        (150, 320),
+        lambda n, sr, rng: _band_noise(n, sr, rng, 150, 320) * _pulses(n, sr, rng, 3, 0.12),
+    ),
     "energetic": Signature(
-        "8 pulses a second of noise at 1.8-2.6 kHz",
+        "8 clicks a second of noise at 1.8-2.6 kHz",
         (1800, 2600),
         lambda n, sr, rng: _band_noise(n, sr, rng, 1800, 2600) * _pulses(n, sr, rng, 8, 0.04),
     ),
     "melodic": Signature(
         "1.2 kHz tone with a 5 Hz vibrato of 4%", (1152, 1248), lambda n, sr, rng: _vibrato(n, sr, rng, 1200, 0.04, 5)
     ),
-    "nature": Signature("hiss: noise band 6.2-7.2 kHz", (6200, 7200), lambda n, sr, rng: _band_noise(n, sr, rng, 6200, 7200)),
+    "nature": Signature(
+        "hiss: noise at 6.2-7.2 kHz swelling once a second",
+        (6200, 7200),
+        lambda n, sr, rng: _band_noise(n, sr, rng, 6200, 7200) * _swells(n, sr, rng, 1),
+    ),
     "slow": Signature(
         "one 0.3 s burst of a 700 Hz tone a second", (700, 700), lambda n, sr, rng: _tone(n, sr, rng, 700) * _pulses(n, sr, rng, 1, 0.3)
     ),
-    "space": Signature("steady 3.5 kHz tone", (3500, 3500), lambda n, sr, rng: _tone(n, sr, rng, 3500)),
+    "space": Signature(
+        "4 beeps a second at 3.5 kHz", (3500, 3500), lambda n, sr, rng: _tone(n, sr, rng, 3500) * _pulses(n, sr, rng, 4, 0.1)
+    ),
     "uplifting": Signature(
         "a sweep up from 4.3 to 5.5 kHz every 0.5 s", (4300, 5500), lambda n, sr, rng: _sweeps(n, sr, rng, 4300, 5500, 0.5)
     ),
