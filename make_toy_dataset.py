@@ -14,7 +14,8 @@ from augli.toy import TOY_TAGS, make_toy_dataset
 @click.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--train", "n_train", type=click.IntRange(min=1), default=60, show_default=True, help="Training tracks.")
-@click.option("--validation", "n_validation", type=click.IntRange(min=1), default=20, show_default=True, help="Validation tracks.")
+@click.option("--validation", "n_validation", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Validation tracks.")
 @click.option("--test", "n_test", type=click.IntRange(min=1), default=20, show_default=True, help="Test tracks.")
 @click.option("--duration", type=click.FloatRange(min=1), default=35.0, show_default=True, help="Seconds per track.")
 @click.option("--sample-rate", type=click.IntRange(min=16000, max=48000), default=22050, show_default=True,

@@ -1,15 +1,16 @@
 """A small generated stand-in for MTG-Jamendo mood/theme, in the layout of the real data.
 
-Nobody can download the 130 GB of real audio on a test machine, so the demo and the end-to-end
-test run the paper's pipeline on this instead. Each tag is an audible signature (a tone, a noise
+The real audio cannot be fetched on a test machine, so the demo and the end-to-end test run the
+paper's pipeline on this instead. Each tag is an audible signature (a tone, a noise
 band, a pulse rate, a sweep) that survives the 16 kHz mono conversion of the CRNNs and the
 mel-spectrogram pictures of DeepSpectrum, so the models have something to learn. Every file is a
-pure function of the seed: the same options give the same bytes.
+pure function of the options: the same options give the same bytes.
 """
 
 import json
 import math
 import multiprocessing
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import soundfile
 from tqdm import tqdm
 
 from augli.checksums import sha256_of
-from augli.data import DATASET_DIR, GROUNDTRUTH_CANDIDATES, SPLIT_0, SPLITS, TAG_LIST, TSV_COLUMNS, label_csv, split_tsv
+from augli.data import DATASET_DIR, GROUNDTRUTH_CANDIDATES, SPLIT_0, TAG_LIST, TSV_COLUMNS, label_csv, split_tsv
 from augli.errors import AugliError
 from augli.files import atomic_open, save_npy, write_text
 
@@ -28,10 +29,9 @@ GROUNDTRUTH_2019 = GROUNDTRUTH_CANDIDATES[0]  # the path of 2019, the one the se
 LABEL_DIR = "labels"
 DESCRIPTION = "toy-dataset.json"
 TAG_PREFIX = "mood/theme---"
-MAX_TAGS_PER_TRACK = 3
-# How many tags a track gets beyond its first: mostly one or two in all, as in the real split.
+# How many tags a track gets beyond its first (so 1 to 3 in all, mostly 1 or 2, as in the real split).
 EXTRA_TAG_PROBABILITIES = (0.4, 0.4, 0.2)
-# Track, artist and album numbers are drawn below these, as wide as the real ids.
+# Track, artist and album numbers are drawn below this, as wide as the real ids.
 TRACK_ID_LIMIT = 1_400_000
 PEAK = 0.7  # headroom for the mp3 encoder
 BACKGROUND_RMS = (0.05, 0.15)  # pink noise under every track, relative to one signature
@@ -94,7 +94,9 @@ class Signature:
 # every mel band over the time of one test track, which erases a steady level but not its changes.
 SIGNATURES = {
     "calm": Signature(
-        "440 Hz tone swelling twice a second", (440, 440), lambda n, sr, rng: _tone(n, sr, rng, 440) * _swells(n, sr, rng, 2)
+        "440 Hz tone swelling twice a second",
+        (440, 440),
+        lambda n, sr, rng: _tone(n, sr, rng, 440) * _swells(n, sr, rng, 2),
     ),
     "dark": Signature(
         "rumble: 3 bursts a second of noise at 150-320 Hz",
@@ -107,7 +109,9 @@ SIGNATURES = {
         lambda n, sr, rng: _band_noise(n, sr, rng, 1800, 2600) * _pulses(n, sr, rng, 8, 0.04),
     ),
     "melodic": Signature(
-        "1.2 kHz tone with a 5 Hz vibrato of 4%", (1152, 1248), lambda n, sr, rng: _vibrato(n, sr, rng, 1200, 0.04, 5)
+        "1.2 kHz tone with a 5 Hz vibrato of 4%",
+        (1152, 1248),
+        lambda n, sr, rng: _vibrato(n, sr, rng, 1200, 0.04, 5),
     ),
     "nature": Signature(
         "hiss: noise at 6.2-7.2 kHz swelling once a second",
@@ -115,13 +119,19 @@ SIGNATURES = {
         lambda n, sr, rng: _band_noise(n, sr, rng, 6200, 7200) * _swells(n, sr, rng, 1),
     ),
     "slow": Signature(
-        "one 0.3 s burst of a 700 Hz tone a second", (700, 700), lambda n, sr, rng: _tone(n, sr, rng, 700) * _pulses(n, sr, rng, 1, 0.3)
+        "one 0.3 s burst of a 700 Hz tone a second",
+        (700, 700),
+        lambda n, sr, rng: _tone(n, sr, rng, 700) * _pulses(n, sr, rng, 1, 0.3),
     ),
     "space": Signature(
-        "4 beeps a second at 3.5 kHz", (3500, 3500), lambda n, sr, rng: _tone(n, sr, rng, 3500) * _pulses(n, sr, rng, 4, 0.1)
+        "4 beeps a second at 3.5 kHz",
+        (3500, 3500),
+        lambda n, sr, rng: _tone(n, sr, rng, 3500) * _pulses(n, sr, rng, 4, 0.1),
     ),
     "uplifting": Signature(
-        "a sweep up from 4.3 to 5.5 kHz every 0.5 s", (4300, 5500), lambda n, sr, rng: _sweeps(n, sr, rng, 4300, 5500, 0.5)
+        "a sweep up from 4.3 to 5.5 kHz every 0.5 s",
+        (4300, 5500),
+        lambda n, sr, rng: _sweeps(n, sr, rng, 4300, 5500, 0.5),
     ),
 }
 TOY_TAGS = tuple(sorted(TAG_PREFIX + name for name in SIGNATURES))
@@ -186,7 +196,8 @@ def draw_splits(sizes, tags, rng):
             others = [index for index in range(len(tags)) if index != first]
             chosen = [first, *rng.choice(others, size=min(extra, len(others)), replace=False)]
             artist = rng.integers(len(artists))
-            tracks.append(ToyTrack(int(number), int(artists[artist]), int(albums[artist]), tuple(sorted(tags[i] for i in chosen))))
+            track_tags = tuple(sorted(tags[index] for index in chosen))
+            tracks.append(ToyTrack(int(number), int(artists[artist]), int(albums[artist]), track_tags))
         splits[split] = sorted(tracks, key=lambda track: track.number)
         start += size
     return splits
@@ -213,10 +224,11 @@ def _write_audio(jobs, workers):
 
 
 def make_toy_dataset(out, sizes, duration_s=35.0, sample_rate=22050, n_tags=len(TOY_TAGS), seed=0, workers=1):
-    """Write the toy dataset below `out` (which must not exist or be empty); {split: tracks}.
+    """Write the toy dataset to `out` (which must not exist, or be empty); {split: tracks}.
 
     `out` then holds `audio/NN/ID.mp3`, `mtg-jamendo-dataset/` (split TSVs, tag list, ground truth,
     sha256 list), `labels/` (DeepSpectrum label files) and `toy-dataset.json` (settings and tags).
+    It is built in a hidden folder beside `out` and renamed when complete, so a dataset never lacks files.
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -225,9 +237,20 @@ def make_toy_dataset(out, sizes, duration_s=35.0, sample_rate=22050, n_tags=len(
         raise AugliError(f"the toy dataset has 1 to {len(TOY_TAGS)} tags, not {n_tags}")
     tags = TOY_TAGS[:n_tags]
     splits = draw_splits(sizes, tags, np.random.default_rng(seed))
+    partial = out.with_name(f".{out.name}.part")
+    shutil.rmtree(partial, ignore_errors=True)  # what a killed run left
+    _write_dataset(partial, splits, tags, duration_s, sample_rate, seed, workers)
+    if out.exists():
+        out.rmdir()
+    partial.rename(out)
+    return splits
+
+
+def _write_dataset(out, splits, tags, duration_s, sample_rate, seed, workers):
     tracks = sorted((track for split in splits.values() for track in split), key=lambda track: track.path)
     audio = out / "audio"
-    _write_audio([(audio / track.path, track.tags, duration_s, sample_rate, (seed, track.number)) for track in tracks], workers)
+    jobs = [(audio / track.path, track.tags, duration_s, sample_rate, (seed, track.number)) for track in tracks]
+    _write_audio(jobs, workers)
 
     dataset = out / DATASET_DIR
     for split, split_tracks in splits.items():
@@ -243,4 +266,3 @@ def make_toy_dataset(out, sizes, duration_s=35.0, sample_rate=22050, n_tags=len(
         "tags": {tag: SIGNATURES[tag.removeprefix(TAG_PREFIX)].description for tag in tags},
     }
     write_text(out / DESCRIPTION, json.dumps(description, indent=1) + "\n")
-    return splits

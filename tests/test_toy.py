@@ -128,6 +128,15 @@ def test_an_existing_folder_with_content_is_refused(toy_root):
     assert result.output == f"Error: {toy_root} already exists and is not an empty folder: remove it or choose another\n"
 
 
+def test_an_empty_folder_is_filled_and_a_killed_runs_leftovers_are_replaced(tmp_path):
+    (tmp_path / "toy").mkdir()
+    (tmp_path / ".toy.part" / "audio").mkdir(parents=True)
+    (tmp_path / ".toy.part" / "audio" / "stale.mp3").write_bytes(b"")
+    toy.make_toy_dataset(tmp_path / "toy", {"train": 1, "validation": 1, "test": 1}, duration_s=1.0, n_tags=1)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["toy"]
+    assert len(list((tmp_path / "toy" / "audio").rglob("*.mp3"))) == 3
+
+
 def test_fewer_tags(tmp_path):
     result = CliRunner().invoke(make_toy_dataset.main, [
         str(tmp_path / "toy"), "--tags", 3, "--train", 3, "--validation", 3, "--test", 4, "--duration", 1, "-j", 1])
