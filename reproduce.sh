@@ -90,12 +90,12 @@ step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/lstm" -rt lstm -tr "$SP
 step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/bilstm" -rt bilstm -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"
 step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/gru" -rt gru -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"
 
-step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en vgg16 -fl fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-train.csv" -o "$ROOT/features/DeepSpectrum/5s/train.csv" "${DS_5S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en vgg16 -fl fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-validation.csv" -o "$ROOT/features/DeepSpectrum/5s/validation.csv" "${DS_5S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en vgg16 -fl fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-test.csv" -o "$ROOT/features/DeepSpectrum/5s/test.csv" "${DS_5S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en vgg16 -fl fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-train.csv" -o "$ROOT/features/DeepSpectrum/1s/train.csv" "${DS_1S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en vgg16 -fl fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-validation.csv" -o "$ROOT/features/DeepSpectrum/1s/validation.csv" "${DS_1S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en vgg16 -fl fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-test.csv" -o "$ROOT/features/DeepSpectrum/1s/test.csv" "${DS_1S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-train.csv" -o "$ROOT/features/DeepSpectrum/5s/train.csv" "${DS_5S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-validation.csv" -o "$ROOT/features/DeepSpectrum/5s/validation.csv" "${DS_5S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-test.csv" -o "$ROOT/features/DeepSpectrum/5s/test.csv" "${DS_5S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-train.csv" -o "$ROOT/features/DeepSpectrum/1s/train.csv" "${DS_1S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-validation.csv" -o "$ROOT/features/DeepSpectrum/1s/validation.csv" "${DS_1S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-test.csv" -o "$ROOT/features/DeepSpectrum/1s/test.csv" "${DS_1S[@]}"
 
 step python transform_features.py "$ROOT/features/DeepSpectrum/5s/" "$SPLITS/"
 step python transform_features.py "$ROOT/features/DeepSpectrum/1s/" "$SPLITS/"

@@ -24,18 +24,28 @@ LOW_QUALITY_SUFFIX = ".low.mp3"
 PARTIAL_SUFFIX = ".part"
 
 
-def decode(path):
-    """(frames x channels float32 samples, native sample rate) of an audio file."""
+def decode(path, offset_s=0, duration_s=None):
+    """(frames x channels float32 samples, native sample rate) of an audio file.
+
+    `offset_s` and `duration_s` (seconds, rounded to the nearest frame) select an excerpt, as
+    librosa.load's offset and duration do. Decoding stops at the excerpt's end; the frames before
+    it are decoded and dropped, because libsndfile's mp3 seek is not sample-accurate.
+    """
     if not Path(path).is_file():
         raise AugliError(f"{path}: no such file")  # libsndfile would only say "System error."
     try:
-        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        with soundfile.SoundFile(path) as sound:
+            rate = sound.samplerate
+            start = round(offset_s * rate)
+            frames = -1 if duration_s is None else start + round(duration_s * rate)
+            samples = sound.read(frames, dtype="float32", always_2d=True)[start:]
     except soundfile.LibsndfileError as error:
         raise AugliError(f"{path} is not a readable audio file (libsndfile: {error.error_string})") from None
     except soundfile.SoundFileError as error:
         raise AugliError(f"cannot decode {path}: {error}") from None
     if samples.shape[0] == 0:
-        raise AugliError(f"cannot decode {path}: it holds no audio frames")
+        after = f" after {offset_s} s" if start else ""
+        raise AugliError(f"cannot decode {path}: it holds no audio frames{after}")
     return samples, rate
 
 
@@ -50,9 +60,9 @@ def resample(mono, rate, target_rate=SAMPLE_RATE_HZ):
     return soxr.resample(mono, rate, target_rate, quality=RESAMPLE_QUALITY)
 
 
-def load_mono(path, sample_rate=SAMPLE_RATE_HZ):
-    """A track as mono float32 at `sample_rate` (None keeps the file's own rate), and that rate."""
-    samples, rate = decode(path)
+def load_mono(path, sample_rate=SAMPLE_RATE_HZ, offset_s=0, duration_s=None):
+    """A track (or its excerpt, see `decode`) as mono float32 at `sample_rate` (None keeps the file's own rate), and that rate."""
+    samples, rate = decode(path, offset_s, duration_s)
     mono = downmix(samples)
     if sample_rate is None:
         return mono, rate

@@ -111,13 +111,13 @@ def clear_outputs(experiment):
             path.unlink()
 
 
-def provenance(options, seed):
+def provenance(options, seed, packages=RECORDED_PACKAGES):
     """What config.json records: the resolved options, the seed, library versions and the code's commit."""
     return {
         "options": options,
         "seed": seed,
         "python": platform.python_version(),
-        "packages": {name: _version(name) for name in RECORDED_PACKAGES},
+        "packages": {name: _version(name) for name in packages},
         "git_commit": _git_commit(),
     }
 
@@ -128,15 +128,20 @@ def write_config(experiment, options, seed):
 
 def check_same_options(experiment, options):
     """A resumed run must compute what the interrupted one computed: same options except run control."""
+    check_recorded_options(experiment.config, options, RUN_CONTROL_OPTIONS)
+
+
+def check_recorded_options(record_path, options, run_control):
+    """Refuse to resume when an option outside `run_control` differs from the `options` recorded in `record_path`."""
     try:
-        recorded = json.loads(experiment.config.read_text(encoding="utf-8"))["options"]
+        recorded = json.loads(Path(record_path).read_text(encoding="utf-8"))["options"]
     except (OSError, ValueError, KeyError) as error:
-        raise AugliError(f"cannot resume: {experiment.config} is unreadable ({error})") from None
+        raise AugliError(f"cannot resume: {record_path} is unreadable ({error})") from None
     current = json.loads(json.dumps(options, default=str))
     for name in sorted(set(recorded) | set(current)):
-        if name not in RUN_CONTROL_OPTIONS and recorded.get(name) != current.get(name):
+        if name not in run_control and recorded.get(name) != current.get(name):
             raise AugliError(f"cannot resume: {name} is {current.get(name)!r} now but {recorded.get(name)!r} "
-                             f"in {experiment.config}")
+                             f"in {record_path}")
 
 
 def _version(distribution):

@@ -49,6 +49,11 @@ class CsvIndex:
     ignored_tracks: int
 
 
+def csv_header(width):
+    """DeepSpectrum's header (extracted with -nl) for features of `width` values."""
+    return ",".join([NAME_COLUMN, TIME_COLUMN] + [f"{NEURON_PREFIX}{index}" for index in range(width)])
+
+
 def read_header(csv_path):
     """The feature width W of a CSV whose header is `name,timeStamp,neuron_0..neuron_<W-1>`."""
     try:

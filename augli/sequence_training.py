@@ -25,21 +25,33 @@ def shuffled_batches(X, y, batch_size, seed, first_epoch, epochs):
             tf.range(n_tracks, dtype=tf.int64), seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
-    def gather(indices, arrays):
-        return tuple(tf.gather(array, indices) for array in arrays)
-
     indices = tf.data.Dataset.range(first_epoch, epochs).flat_map(epoch_batches)
-    arrays = tf.data.Dataset.from_tensors((X, y)).repeat()
-    batches = tf.data.Dataset.zip(indices, arrays).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    # As Keras does: tf.data's static rewrites would serialize the pipeline, arrays included.
-    options = tf.data.Options()
-    options.experimental_optimization.apply_default_optimizations = False
-    return batches.with_options(options).prefetch(tf.data.AUTOTUNE), math.ceil(n_tracks / batch_size)
+    return gathered_rows((X, y), indices), math.ceil(n_tracks / batch_size)
+
+
+def gathered_rows(arrays, index_batches):
+    """For each index vector of the dataset `index_batches`, those rows of every numpy array in `arrays`.
+
+    numpy gathers the rows inside the pipeline, so an array (a memory map of the npz, typically) is
+    never copied whole into TensorFlow, as `Dataset.from_tensors` or Keras' `fit`/`predict` of numpy
+    arrays would do.
+    """
+    def gather(indices):
+        return tuple(array[indices] for array in arrays)
+
+    def gather_in_pipeline(indices):
+        rows = tf.numpy_function(gather, [indices], [tf.as_dtype(array.dtype) for array in arrays], stateful=False)
+        for batch, array in zip(rows, arrays):
+            batch.set_shape((None, *array.shape[1:]))
+        return tuple(rows)
+
+    return index_batches.map(gather_in_pipeline, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def sequence_predictor(X, batch_size):
-    """Tag scores of the model for sequences `X`, predicted in batches."""
-    return lambda model: model.predict(X, batch_size=batch_size, verbose=0)
+    """Tag scores of the model for sequences `X`, predicted in batches fed from `X` in order."""
+    batches = gathered_rows((X,), tf.data.Dataset.range(len(X)).batch(batch_size))
+    return lambda model: model.predict(batches, verbose=0)
 
 
 def train_sequence_tagger(options):

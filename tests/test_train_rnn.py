@@ -4,7 +4,9 @@ The toy task: 4 tags over 5 windows of 8 features of Gaussian noise; a track wit
 2k and 2k+1 raised by 4 in one random window, so the tags can only be read from the sequence.
 """
 
+import io
 import json
+import zipfile
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 from augli.experiment import Experiment
 from augli.metrics import METRICS, decide, evaluate, format_metrics, macro_auc, youden_thresholds
 from augli.models import sequence_tagger
+from augli.sequences import load_sequences
 from augli.training import RunRecorder, ValidationMonitor
 from train_rnn import main
 
@@ -35,10 +38,11 @@ def toy_split(n_tracks, seed):
     return X, y
 
 
-def write_npz(path, X, y, tags=TAGS, leave_out=None):
-    """The arrays transform_features writes, optionally without one of them."""
+def write_npz(path, X, y, tags=TAGS, leave_out=None, compress=False):
+    """The arrays transform_features writes (uncompressed by default, as it does), optionally without one of them."""
     arrays = {"names": np.array([f"{i}/{i}.mp3" for i in range(len(X))]), "X": X, "y": y, "tags": np.array(tags)}
-    np.savez_compressed(path, **{name: value for name, value in arrays.items() if name != leave_out})
+    save = np.savez_compressed if compress else np.savez
+    save(path, **{name: value for name, value in arrays.items() if name != leave_out})
     return path
 
 
@@ -148,6 +152,22 @@ def test_same_seed_gives_identical_predictions(splits, gru_run, tmp_path):
     train(*arguments(splits, again.root, *GRU))
     np.testing.assert_array_equal(np.load(again.predictions), np.load(experiment.predictions))
     assert again.history.read_text() == experiment.history.read_text()
+
+
+def test_compressed_input_trains_exactly_as_the_memory_mapped_input(splits, gru_run, tmp_path):
+    experiment, _ = gru_run
+    assert isinstance(load_sequences(splits["train"]).X, np.memmap)  # what every other run here reads
+    compressed = dict(splits)
+    for split in SIZES:
+        with np.load(splits[split]) as arrays:
+            compressed[split] = write_npz(tmp_path / f"{split}.npz", arrays["X"], arrays["y"], compress=True)
+    assert not isinstance(load_sequences(compressed["train"]).X, np.memmap)
+    loaded = Experiment(tmp_path / "loaded")
+    train(*arguments(compressed, loaded.root, *GRU))
+    assert loaded.history.read_text() == experiment.history.read_text()
+    assert loaded.thresholds.read_text() == experiment.thresholds.read_text()
+    for name in ("predictions", "validation_predictions", "decisions"):
+        np.testing.assert_array_equal(np.load(getattr(loaded, name)), np.load(getattr(experiment, name)))
 
 
 def test_resume_after_a_kill_repeats_the_uninterrupted_run(splits, gru_run, tmp_path, monkeypatch):
@@ -287,6 +307,19 @@ def test_refuses_non_finite_features(value, splits, tmp_path):
     bad = write_npz(tmp_path / "bad.npz", X, y)
     refused(arguments(splits, tmp_path / "run") + ["-tr", str(bad)],
             f"X in {bad} holds NaN or inf (first at track 3, window 2, feature 1)", tmp_path / "run")
+
+
+def test_refuses_a_truncated_npz_member(splits, tmp_path):
+    X, y = toy_split(20, 7)
+    bad = tmp_path / "bad.npz"
+    with zipfile.ZipFile(bad, "w") as archive:
+        for name, array in {"X": X, "y": y, "tags": np.array(TAGS)}.items():
+            member = io.BytesIO()
+            np.save(member, array)
+            archive.writestr(f"{name}.npy", member.getvalue()[:-100] if name == "X" else member.getvalue())
+    refused(arguments(splits, tmp_path / "run") + ["-tr", str(bad)],
+            f"X in {bad} is truncated: its header says 20 x 5 x 8 float32 (3200 bytes), the file holds 3100 bytes of it",
+            tmp_path / "run")
 
 
 def test_refuses_labels_that_are_not_binary(splits, tmp_path):

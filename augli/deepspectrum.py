@@ -1,0 +1,362 @@
+"""The job behind deepspectrum_features.py: DeepSpectrum 0.6.9's `features` CSV, made on today's stack.
+
+Worker processes decode the tracks, cut DeepSpectrum's chunks and draw their pictures
+(augli.spectrogram_image); this process runs VGG16 (augli.vgg16) on batches of pictures, hands
+each finished track's activations back to the workers to be formatted, and appends the rows to
+`OUT.part` in track order. The partial file is renamed to OUT when every track is done, so an
+interrupted run can be continued (`--resume`): the tracks already in `OUT.part` are kept.
+"""
+
+import contextlib
+import csv
+import decimal
+import json
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile
+from tqdm import tqdm
+
+from augli.audio import load_mono
+from augli.conversion import find_audio, locate
+from augli.errors import AugliError
+from augli.experiment import check_recorded_options, provenance
+from augli.features import csv_header, read_header
+from augli.files import read_lines, write_text
+from augli.spectrogram_image import colour_table, fft_size, mel_db, render_matplotlib, render_numpy, resize_for_network
+
+# DeepSpectrum computed its Decimal options (window, hop, start) with `getcontext().prec = 6`.
+DECIMAL_CONTEXT = decimal.Context(prec=6)
+LINE_END = "\r\n"  # csv.writer's, which DeepSpectrum wrote with
+PARTIAL_SUFFIX = ".part"
+CSV_SPECIAL_CHARACTERS = (",", '"', "\r", "\n")  # names with these would need quoting, which transform_features does not read
+SHOWN_NAMES = 5
+# Options that steer how a run is carried out, not the values it writes: a resumed run may change them.
+RUN_CONTROL_OPTIONS = ("resume", "overwrite", "skip_bad", "number_of_processes", "batch_size", "explicit_label")
+RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "h5py", "matplotlib", "pillow", "soundfile")
+TRACKS_AHEAD_PER_WORKER = 4  # rendered tracks waiting for the network, per worker: keeps the workers busy during a batch
+
+
+@dataclass(frozen=True)
+class Track:
+    name: str  # as written to the CSV: the path below the audio folder, with its extension
+    source: Path
+
+
+@dataclass(frozen=True)
+class PictureSettings:
+    """What a worker needs to turn a track into network-sized pictures."""
+
+    start_s: decimal.Decimal
+    duration_s: decimal.Decimal | None
+    window_s: decimal.Decimal
+    hop_s: decimal.Decimal
+    n_mels: int
+    renderer: str
+    colour_map: str
+    colours: np.ndarray  # the colour map's table, for the numpy renderer
+    resize: str
+
+
+@dataclass
+class TrackPictures:
+    name: str
+    timestamps: list
+    pictures: np.ndarray  # windows x 224 x 224 x 3, RGB uint8
+
+
+@dataclass
+class TrackFailure:
+    name: str
+    reason: str
+
+
+@dataclass
+class Summary:
+    csv: Path
+    tracks: int = 0
+    rows: int = 0
+    skipped: list = field(default_factory=list)  # one "name: reason" line per skipped track
+
+
+@dataclass(frozen=True)
+class Outputs:
+    csv: Path
+
+    @property
+    def partial(self):
+        return self.csv.with_name(self.csv.name + PARTIAL_SUFFIX)
+
+    @property
+    def record(self):
+        """The provenance beside the CSV: train.csv -> train.json."""
+        return self.csv.with_suffix(".json")
+
+    @property
+    def partial_record(self):
+        return self.record.with_name(self.record.name + PARTIAL_SUFFIX)
+
+
+def chunk_spans(n_samples, sample_rate, window_s, hop_s):
+    """DeepSpectrum's chunks of a track (plotting.py `_generate_chunks`) as (index, first, end) samples.
+
+    Chunk n starts at n hops and runs one window or to the end of the audio; there are
+    max(floor(samples / hop), 1) of them, and those shorter than one FFT window are dropped.
+    """
+    window = int(DECIMAL_CONTEXT.multiply(window_s, sample_rate))
+    hop = int(DECIMAL_CONTEXT.multiply(hop_s, sample_rate))
+    if hop < 1:
+        raise AugliError(f"a hop of {hop_s} s is less than one sample at {sample_rate} Hz")
+    spans = [(index, index * hop, min(index * hop + window, n_samples)) for index in range(max(n_samples // hop, 1))]
+    return [(index, first, end) for index, first, end in spans if end - first >= fft_size(sample_rate)]
+
+
+def timestamp(start_s, index, hop_s):
+    """A chunk's timeStamp as DeepSpectrum wrote it: the Decimal start + index * hop."""
+    return str(DECIMAL_CONTEXT.add(start_s, DECIMAL_CONTEXT.multiply(index, hop_s)))
+
+
+def picture(chunk, sample_rate, settings):
+    db = mel_db(chunk, sample_rate, settings.n_mels)
+    if settings.renderer == "numpy":
+        image = render_numpy(db, sample_rate, settings.colours)
+    else:
+        image = render_matplotlib(db, sample_rate, settings.colour_map)
+    return resize_for_network(image, settings.resize)
+
+
+def render_track(track, settings):
+    """The pictures of a track's chunks, or why there are none; runs in a worker process."""
+    try:
+        mono, rate = load_mono(track.source, sample_rate=None, offset_s=settings.start_s, duration_s=settings.duration_s)
+        spans = chunk_spans(len(mono), rate, settings.window_s, settings.hop_s)
+        if not spans:
+            raise AugliError(f"{track.source} holds {len(mono)} samples from -s {settings.start_s} on, fewer than one "
+                             f"FFT window ({fft_size(rate)} samples at {rate} Hz): DeepSpectrum wrote no row for it")
+        pictures = np.stack([picture(mono[first:end], rate, settings) for _, first, end in spans])
+    except AugliError as error:
+        return TrackFailure(track.name, error.message)
+    return TrackPictures(track.name, [timestamp(settings.start_s, index, settings.hop_s) for index, _, _ in spans], pictures)
+
+
+def csv_rows(name, timestamps, features):
+    """A track's lines as DeepSpectrum's csv.writer wrote them, values as str(np.float32); runs in a worker process."""
+    cells = features.astype(str)  # numpy's shortest round-trip text, the same as str(np.float32(value))
+    return "".join(f"{name},{stamp},{','.join(row)}{LINE_END}" for stamp, row in zip(timestamps, cells))
+
+
+def read_label_names(label_file):
+    """The file names a DeepSpectrum label file lists: first column, after the header; tab-separated if .tsv."""
+    delimiter = "\t" if Path(label_file).suffix == ".tsv" else ","
+    rows = csv.reader(read_lines(label_file, "label file")[1:], delimiter=delimiter)
+    names = [row[0] for row in rows if row and row[0]]
+    if not names:
+        raise AugliError(f"label file {label_file} lists no files below its header line")
+    return names
+
+
+def listed_tracks(audio_dir, label_file=None):
+    """The tracks to extract, in DeepSpectrum 0.6.9's order (sorted paths): those the label file lists, else every audio file.
+
+    A listed `48/948.mp3` may be MTG's low-quality download `48/948.low.mp3`; the CSV keeps the listed name.
+    """
+    audio_dir = Path(audio_dir)
+    names = sorted(set(read_label_names(label_file))) if label_file else find_audio(audio_dir)
+    if not names:
+        raise AugliError(f"no audio files below {audio_dir}")
+    unsafe = [name for name in names if any(character in name for character in CSV_SPECIAL_CHARACTERS)]
+    if unsafe:
+        raise AugliError(f"file name {unsafe[0]!r} holds a comma, quote or line break, which the feature CSV cannot carry")
+    tracks = [Track(name, audio_dir / locate(audio_dir, name)) for name in names]
+    missing = [track.name for track in tracks if not track.source.is_file()]
+    if missing:
+        shown = ", ".join(missing[:SHOWN_NAMES]) + (", ..." if len(missing) > SHOWN_NAMES else "")
+        raise AugliError(f"{len(missing)} of the {len(tracks)} files listed in {label_file} are not below {audio_dir}: {shown}")
+    return tracks
+
+
+def prepare_outputs(output, resume, overwrite):
+    """Check that the CSV may be written; create its folder. Refuses to replace a finished or interrupted run unasked."""
+    outputs = Outputs(Path(output))
+    if outputs.csv.is_dir():
+        raise AugliError(f"output {outputs.csv} is a folder; name the CSV file to write")
+    if outputs.csv.suffix.lower() != ".csv":
+        raise AugliError(f"output {outputs.csv} must be a .csv file (DeepSpectrum's ARFF output is not written)")
+    if resume and overwrite:
+        raise AugliError("--overwrite and --resume exclude each other: start the extraction again or continue it")
+    if resume:
+        if not (outputs.partial.is_file() and outputs.partial_record.is_file()):
+            raise AugliError(f"nothing to resume: {outputs.partial} and {outputs.partial_record} must both exist")
+    elif not overwrite:
+        existing = [str(path) for path in (outputs.csv, outputs.record, outputs.partial) if path.exists()]
+        if existing:
+            hint = " or --resume to continue the interrupted run" if outputs.partial.exists() else ""
+            raise AugliError(f"{', '.join(existing)} already exist(s): pass --overwrite to replace{hint}")
+    try:
+        outputs.csv.parent.mkdir(parents=True, exist_ok=True)  # as DeepSpectrum did
+    except OSError as error:
+        raise AugliError(f"cannot create the output folder {outputs.csv.parent}: {error.strerror}") from None
+    if not os.access(outputs.csv.parent, os.W_OK):
+        raise AugliError(f"cannot write to the output folder {outputs.csv.parent}")
+    return outputs
+
+
+def picture_settings(options):
+    window_s, hop_s = options["window_size_and_hop"]
+    try:
+        colours = colour_table(options["colour_map"])
+    except (KeyError, ValueError):
+        raise AugliError(f"-cm {options['colour_map']!r} is not a matplotlib colour map (e.g. magma, viridis)") from None
+    return PictureSettings(options["start"], options["end"], window_s, hop_s, options["number_of_melbands"],
+                           options["renderer"], options["colour_map"], colours, options["resize"])
+
+
+def resume_point(partial, width):
+    """(names of the tracks finished in an interrupted run's CSV, their row count).
+
+    Tracks are appended whole, so only the last one can be incomplete: the file is cut before it.
+    """
+    found = read_header(partial)
+    if found != width:
+        raise AugliError(f"cannot resume: {partial} holds {found} features per row, the network gives {width}")
+    finished, rows, last_name, last_start, last_rows = set(), 0, None, 0, 0
+    with open(partial, "rb") as handle:
+        offset = len(handle.readline())
+        for line in handle:
+            name = line.split(b",", 1)[0]
+            if name != last_name:
+                if last_name is not None:
+                    finished.add(last_name.decode("utf-8"))
+                    rows += last_rows
+                last_name, last_start, last_rows = name, offset, 0
+            offset += len(line)
+            last_rows += 1
+    os.truncate(partial, last_start if last_name is not None else offset)
+    return finished, rows
+
+
+@contextlib.contextmanager
+def _workers(jobs):
+    """A process pool, or None to work in this process (jobs == 1); on any exit nothing new is started."""
+    if jobs == 1:
+        yield None
+        return
+    # forkserver: workers never fork this process, which holds TensorFlow's threads.
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _submit(pool, function, *arguments):
+    if pool is not None:
+        return pool.submit(function, *arguments)
+    future = Future()
+    future.set_result(function(*arguments))
+    return future
+
+
+def _in_order(pool, function, argument_tuples, ahead):
+    """function(*arguments) for each tuple, computed by the pool with up to `ahead` waiting, yielded in order."""
+    waiting = deque()
+    for arguments in argument_tuples:
+        waiting.append(_submit(pool, function, *arguments))
+        while waiting and (waiting[0].done() or len(waiting) > ahead):
+            yield waiting.popleft().result()
+    while waiting:
+        yield waiting.popleft().result()
+
+
+def _usable(rendered, skip_bad, summary, progress):
+    """The rendered tracks; a failure stops the run, or with skip_bad is counted and passed over."""
+    for result in rendered:
+        if isinstance(result, TrackFailure):
+            if not skip_bad:
+                raise AugliError(f"{result.reason} (--skip-bad skips such files)")
+            summary.skipped.append(f"{result.name}: {result.reason}")
+            progress.update()
+            continue
+        yield result
+
+
+def _features_by_track(tracks, network, batch_size):
+    """(name, timestamps, features) per track, in order, running the network on batches of `batch_size` pictures."""
+    queued = deque()  # tracks whose features are not all computed yet
+    pictures, features = [], []  # pictures still to run, features of queued tracks computed so far
+
+    def run(count):
+        features.extend(network(np.stack(pictures[:count])))
+        del pictures[:count]
+        while queued and len(features) >= len(queued[0].timestamps):
+            track = queued.popleft()
+            rows = len(track.timestamps)
+            yield track.name, track.timestamps, np.stack(features[:rows])
+            del features[:rows]
+
+    for track in tracks:
+        queued.append(track)
+        pictures.extend(track.pictures)
+        while len(pictures) >= batch_size:
+            yield from run(batch_size)
+    if pictures:
+        yield from run(len(pictures))
+
+
+def load_network(weights, layer):
+    """VGG16 cut at `layer`; Keras is imported here, so TensorFlow starts only once the inputs are known to be good."""
+    from augli.vgg16 import load_vgg16
+
+    return load_vgg16(weights, layer)
+
+
+def extract_features(options):
+    """Write the feature CSV of deepspectrum_features.py's resolved `options` and its provenance; the Summary."""
+    if not options["no_labels"]:
+        raise AugliError("pass -nl: only feature CSVs without label columns are written (what transform_features.py reads)")
+    outputs = prepare_outputs(options["output"], options["resume"], options["overwrite"])
+    if options["resume"]:
+        check_recorded_options(outputs.partial_record, options, RUN_CONTROL_OPTIONS)
+    tracks = listed_tracks(options["audio_dir"], options["label_file"])
+    settings = picture_settings(options)
+    network = load_network(options["weights"], options["feature_layer"])
+    record = provenance(options, network.weights.get("seed"), RECORDED_PACKAGES)
+    record["libsndfile"] = soundfile.__libsndfile_version__  # the decoder, bundled with soundfile
+    record["network"] = {"name": options["extraction_network"], "layer": options["feature_layer"],
+                         "width": network.width, **network.weights}
+    summary = Summary(outputs.csv)
+    if options["resume"]:
+        finished, summary.rows = resume_point(outputs.partial, network.width)
+        summary.tracks = len(finished)
+        tracks = [track for track in tracks if track.name not in finished]
+    else:
+        write_text(outputs.partial_record, json.dumps(record, indent=2, default=str) + "\n")
+        with open(outputs.partial, "w", encoding="utf-8", newline="") as handle:
+            handle.write(csv_header(network.width) + LINE_END)
+    _extract(tracks, settings, network, options, outputs.partial, summary)
+    os.replace(outputs.partial, outputs.csv)
+    record.update(tracks=summary.tracks, rows=summary.rows, skipped=summary.skipped)
+    write_text(outputs.record, json.dumps(record, indent=2, default=str) + "\n")
+    outputs.partial_record.unlink()
+    return summary
+
+
+def _extract(tracks, settings, network, options, partial, summary):
+    """Append the tracks' rows to `partial`, one whole track at a time."""
+    jobs = options["number_of_processes"]
+    with (_workers(jobs) as pool, open(partial, "a", encoding="utf-8", newline="") as handle,
+          tqdm(total=summary.tracks + len(tracks), initial=summary.tracks, unit="track", desc="extracting") as progress):
+        rendered = _in_order(pool, render_track, ((track, settings) for track in tracks), TRACKS_AHEAD_PER_WORKER * jobs)
+        featured = _features_by_track(_usable(rendered, options["skip_bad"], summary, progress), network,
+                                      options["batch_size"])
+        for rows in _in_order(pool, csv_rows, featured, jobs):
+            handle.write(rows)
+            handle.flush()
+            summary.tracks += 1
+            summary.rows += rows.count(LINE_END)
+            progress.update()

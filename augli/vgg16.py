@@ -1,0 +1,71 @@
+"""DeepSpectrum's network: Keras' VGG16 with its ImageNet top, cut at one layer (fc2), fed as DeepSpectrum fed it.
+
+This module imports Keras; the rest of the extractor does not, so that the worker processes that
+decode and draw never start TensorFlow.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from augli.checksums import sha256_of
+from augli.errors import AugliError
+
+# The file keras.applications.VGG16(weights="imagenet", include_top=True) fetches, and its check.
+IMAGENET_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+IMAGENET_WEIGHTS_URL = f"https://storage.googleapis.com/tensorflow/keras-applications/vgg16/{IMAGENET_WEIGHTS_FILE}"
+IMAGENET_WEIGHTS_MD5 = "64373286793e3c8b2b4e3219cbf3544b"
+# --weights none draws the initial weights from this seed, so toy runs repeat.
+RANDOM_WEIGHTS_SEED = 42
+
+
+@dataclass
+class Network:
+    """Images (N x 224 x 224 x 3 RGB uint8) -> the layer's activations (N x width float32)."""
+
+    model: keras.Model
+    width: int
+    weights: dict  # provenance: the --weights value, the file used and its sha256
+
+    def __call__(self, images):
+        # DeepSpectrum's only preprocessing for VGG16: RGB -> BGR; no mean subtraction, no scaling.
+        bgr = np.ascontiguousarray(images[..., ::-1], dtype=np.float32)
+        return np.asarray(self.model.predict_on_batch(bgr), dtype=np.float32).reshape(len(images), -1)
+
+
+def keras_cache_dir():
+    """Where Keras caches downloaded weights: $KERAS_HOME/models, by default ~/.keras/models."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+
+
+def imagenet_weights_file():
+    """The ImageNet weights file, fetched and cached by Keras if it is not cached yet."""
+    cache = keras_cache_dir()
+    try:
+        return Path(keras.utils.get_file(IMAGENET_WEIGHTS_FILE, IMAGENET_WEIGHTS_URL, cache_dir=str(cache.parent),
+                                         cache_subdir=cache.name, file_hash=IMAGENET_WEIGHTS_MD5))
+    except Exception as error:  # Keras raises bare Exception for a failed download
+        raise AugliError(f"cannot fetch the ImageNet weights ({error}): download {IMAGENET_WEIGHTS_FILE} "
+                         f"into {cache}, or pass its path to --weights") from None
+
+
+def load_vgg16(weights, layer):
+    """VGG16 with its top and `weights` ("imagenet", "none" or a Keras-2 .h5 file), cut after `layer`."""
+    if weights == "none":
+        keras.utils.set_random_seed(RANDOM_WEIGHTS_SEED)
+        weights_file, record = None, {"weights": "none", "seed": RANDOM_WEIGHTS_SEED}
+    else:
+        weights_file = imagenet_weights_file() if weights == "imagenet" else Path(weights)
+        record = {"weights": str(weights), "file": str(weights_file.resolve()), "sha256": sha256_of(weights_file)}
+    try:
+        model = keras.applications.VGG16(weights=None if weights_file is None else str(weights_file), include_top=True)
+    except (ValueError, OSError) as error:
+        raise AugliError(f"cannot load VGG16 weights from {weights_file}: {error}") from None
+    names = [candidate.name for candidate in model.layers]
+    if layer not in names:
+        raise AugliError(f"VGG16 has no layer {layer!r}; its layers are {', '.join(names)}")
+    cut = keras.Model(model.inputs, model.get_layer(layer).output)
+    return Network(cut, int(np.prod(cut.output.shape[1:])), record)
