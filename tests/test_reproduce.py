@@ -95,13 +95,15 @@ def test_smoke_run_writes_every_file_the_readme_names(tmp_path):
         assert (root / "wav" / track.path.replace(".mp3", ".wav")).is_file()
     for window in ("1s", "5s"):
         for split in data.SPLITS:
-            assert (root / "features" / "DeepSpectrum" / window / f"{split}.csv").is_file()
+            for suffix in (".csv", ".json"):
+                assert (root / "features" / "DeepSpectrum" / window / f"{split}{suffix}").is_file()
             npz = np.load(root / "features" / "DeepSpectrum" / window / f"{split}.npz")
             assert npz["X"].shape[:2] == (SMOKE_SIZES[split], 1) and npz["X"].shape[2] == 4096
     n_test = SMOKE_SIZES["test"]
     for model in MODELS:
         for name in EXPERIMENT_FILES:
             assert (out / "fusion" / model / name).is_file(), f"{model}/{name}"
+        assert any((out / "fusion" / model / "log").iterdir()), f"{model}/log/"
         assert np.load(out / "fusion" / model / "predictions.npy").shape == (n_test, SMOKE_TAGS)
         assert np.load(out / "fusion" / model / "validation-predictions.npy").shape == (SMOKE_SIZES["validation"], SMOKE_TAGS)
     for protocol in ("test", "validation"):
