@@ -1,0 +1,38 @@
+"""Generate a small MTG-Jamendo look-alike whose tags can be heard, for the demo and the tests.
+
+    python make_toy_dataset.py build/demo/MEDIAEVAL19
+"""
+
+from pathlib import Path
+
+import click
+
+from augli.conversion import DEFAULT_JOBS
+from augli.toy import TOY_TAGS, make_toy_dataset
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--train", "n_train", type=click.IntRange(min=1), default=60, show_default=True, help="Training tracks.")
+@click.option("--validation", "n_validation", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Validation tracks.")
+@click.option("--test", "n_test", type=click.IntRange(min=1), default=20, show_default=True, help="Test tracks.")
+@click.option("--duration", type=click.FloatRange(min=1), default=35.0, show_default=True, help="Seconds per track.")
+@click.option("--sample-rate", type=click.IntRange(min=16000, max=48000), default=22050, show_default=True,
+              help="Hz of the mp3s (prepare_audio.py resamples them to 16 kHz).")
+@click.option("--tags", "n_tags", type=click.IntRange(min=1, max=len(TOY_TAGS)), default=len(TOY_TAGS), show_default=True,
+              help="How many of the toy tags to use (each split needs at least as many tracks).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Decides every track, tag and sample.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True, help="Worker processes.")
+def main(out, n_train, n_validation, n_test, duration, sample_rate, n_tags, seed, jobs):
+    """Write a toy dataset to OUT (a new or empty folder): OUT/audio/NN/ID.mp3, OUT/mtg-jamendo-dataset/
+    (split-0 TSVs, tag list, ground truth, sha256 list), OUT/labels/ (DeepSpectrum label files) and
+    OUT/toy-dataset.json (the settings and what each tag sounds like)."""
+    sizes = {"train": n_train, "validation": n_validation, "test": n_test}
+    splits = make_toy_dataset(out, sizes, duration, sample_rate, n_tags, seed, jobs)
+    counts = ", ".join(f"{len(tracks)} {split}" for split, tracks in splits.items())
+    click.echo(f"wrote {out}: {counts} tracks of {duration:g} s, {n_tags} tags")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The paper's whole pipeline, command by command, as the README's "Reproducing the paper" lists it.
+#
+#   ./reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]
+#
+# DATA_ROOT holds mtg-jamendo-dataset/ and audio/ (the real data, or make_toy_dataset.py's);
+# wav/ and features/ are written into it, the models into OUTPUT_DIR/fusion/ and the fused
+# results into OUTPUT_DIR/fusion-results/ (OUTPUT_DIR: default ".", the seed's paths).
+#   --paper  the paper's settings (the default): the real data, a GPU, days
+#   --toy    the same commands with options appended that make them small: few epochs, short
+#            windows, small RNNs, random VGGish and VGG16 weights (for the toy data, minutes on a CPU)
+#   --smoke  smaller still: one or two epochs, for the end-to-end test
+#   --print  print the commands instead of running them
+#   --from N start at the N-th command (after fixing what stopped a run there)
+# Run it from the repository root, with the project's python first on PATH.
+set -euo pipefail
+
+scale=paper print=0 from=1
+while [[ $# -gt 0 && $1 == -* ]]; do
+    case $1 in
+        --paper | --toy | --smoke) scale=${1#--} ;;
+        --print) print=1 ;;
+        --from) from=${2:?--from needs a command number}; shift ;;
+        *) echo "reproduce.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+    echo "usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]" >&2
+    exit 2
+fi
+if [[ $(cd "$(dirname "$0")" && pwd) != "$(pwd)" ]]; then
+    echo "reproduce.sh: run it from the repository root (the commands name the scripts and labels/ relatively)" >&2
+    exit 2
+fi
+ROOT=${1%/}
+OUT=${2:-.}
+OUT=${OUT%/}
+SPLITS=$ROOT/mtg-jamendo-dataset/data/splits/split-0
+
+# Options appended to the paper's commands (click keeps the last value of a repeated option).
+case $scale in
+    paper)
+        LABELS=labels
+        CRNN=() DS_1S=() DS_5S=() RNN=()
+        ;;
+    toy)
+        LABELS=$ROOT/labels
+        CRNN=(-w 2 -e 4 -ftp 0.5 -vw none -ru 16 -rl 1 -bs 8 -nw 2 --quiet)
+        DS_1S=(-e 2 --weights none)
+        DS_5S=(-e 5 --weights none)
+        RNN=(-e 20 -ru 64 -rl 1 -bs 16 --quiet)
+        ;;
+    smoke)
+        LABELS=$ROOT/labels
+        CRNN=(-w 1 -e 2 -ftp 0.5 -vw none -ru 4 -rl 1 -bs 2 -nw 1 --quiet)
+        DS_1S=(-e 1 --weights none)
+        DS_5S=(-e 5 --weights none)
+        RNN=(-e 2 -ru 4 -rl 1 -bs 2 --quiet)
+        ;;
+esac
+
+step=0 timings=()
+step() {  # print, skip (before --from) or run one command, then say how long it took
+    step=$((step + 1))
+    local shown
+    shown=$(printf '%q ' "$@")
+    shown=${shown% }
+    if ((print)); then
+        echo "$shown"
+        return
+    fi
+    if ((step < from)); then
+        echo "[$step] skipped (--from $from): $shown"
+        return
+    fi
+    echo "[$step] $shown"
+    local start=$SECONDS
+    if ! "$@"; then
+        echo "[$step] failed after $((SECONDS - start)) s; once fixed, continue with: ./reproduce.sh --$scale --from $step $ROOT $OUT" >&2
+        exit 1
+    fi
+    timings+=("$(printf '[%2d] %5d s  %s' "$step" $((SECONDS - start)) "$shown")")
+    echo "${timings[-1]}"
+}
+
+step python prepare_audio.py "$ROOT/audio" "$ROOT/wav" --sha256 "$ROOT/mtg-jamendo-dataset/data/download/autotagging_moodtheme_audio_sha256_tracks.txt"
+
+step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/lstm" -rt lstm -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"
+step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/bilstm" -rt bilstm -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"
+step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/gru" -rt gru -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"
+
+step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-train.csv" -o "$ROOT/features/DeepSpectrum/5s/train.csv" "${DS_5S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-validation.csv" -o "$ROOT/features/DeepSpectrum/5s/validation.csv" "${DS_5S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-test.csv" -o "$ROOT/features/DeepSpectrum/5s/test.csv" "${DS_5S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-train.csv" -o "$ROOT/features/DeepSpectrum/1s/train.csv" "${DS_1S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-validation.csv" -o "$ROOT/features/DeepSpectrum/1s/validation.csv" "${DS_1S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-test.csv" -o "$ROOT/features/DeepSpectrum/1s/test.csv" "${DS_1S[@]}"
+
+step python transform_features.py "$ROOT/features/DeepSpectrum/5s/" "$SPLITS/"
+step python transform_features.py "$ROOT/features/DeepSpectrum/1s/" "$SPLITS/"
+
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/1s/lstm" -tr "$ROOT/features/DeepSpectrum/1s/train.npz" -v "$ROOT/features/DeepSpectrum/1s/validation.npz" -te "$ROOT/features/DeepSpectrum/1s/test.npz" -rt lstm "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/1s/bilstm" -tr "$ROOT/features/DeepSpectrum/1s/train.npz" -v "$ROOT/features/DeepSpectrum/1s/validation.npz" -te "$ROOT/features/DeepSpectrum/1s/test.npz" -rt bilstm "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/1s/gru" -tr "$ROOT/features/DeepSpectrum/1s/train.npz" -v "$ROOT/features/DeepSpectrum/1s/validation.npz" -te "$ROOT/features/DeepSpectrum/1s/test.npz" -rt gru "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/5s/lstm" -tr "$ROOT/features/DeepSpectrum/5s/train.npz" -v "$ROOT/features/DeepSpectrum/5s/validation.npz" -te "$ROOT/features/DeepSpectrum/5s/test.npz" -rt lstm "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/5s/bilstm" -tr "$ROOT/features/DeepSpectrum/5s/train.npz" -v "$ROOT/features/DeepSpectrum/5s/validation.npz" -te "$ROOT/features/DeepSpectrum/5s/test.npz" -rt bilstm "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/5s/gru" -tr "$ROOT/features/DeepSpectrum/5s/train.npz" -v "$ROOT/features/DeepSpectrum/5s/validation.npz" -te "$ROOT/features/DeepSpectrum/5s/test.npz" -rt gru "${RNN[@]}"
+
+step python fusion.py -mep "$ROOT/" -fbp "$OUT/fusion" -o "$OUT/fusion-results/thresholds-test" --thresholds test
+step python fusion.py -mep "$ROOT/" -fbp "$OUT/fusion" -o "$OUT/fusion-results/thresholds-validation" --thresholds validation
+
+((print)) && exit 0
+
+table() {  # a tab-separated table with a header row, in aligned columns
+    awk -F '\t' '{ printf "%-26s", $1; for (i = 2; i <= NF; i++) printf " %15s", $i; print "" }' "$@"
+}
+echo
+echo "Time per command:"
+printf '%s\n' "${timings[@]}"
+echo
+echo "Each model alone on the test set (from its evaluation-on-test.tsv):"
+{
+    printf 'model\tROC-AUC-macro\tPR-AUC-macro\n'
+    for evaluation in "$OUT"/fusion/crnn/*/evaluation-on-test.tsv "$OUT"/fusion/DeepSpectrum/*/*/evaluation-on-test.tsv; do
+        model=${evaluation#"$OUT/fusion/"}
+        awk -F '\t' -v model="${model%/evaluation-on-test.tsv}" '
+            { value[$1] = $2 }
+            END { printf "%s\t%s\t%s\n", model, value["ROC-AUC-macro"], value["PR-AUC-macro"] }' "$evaluation"
+    done
+} | table
+for protocol in test validation; do
+    results=$OUT/fusion-results/thresholds-$protocol
+    echo
+    echo "Fused, thresholds tuned on the $protocol set ($results/results.tsv; per-tag PR-AUC plot: $results/pr-auc-per-tag.png):"
+    table "$results/results.tsv"
+done
