@@ -28,12 +28,12 @@ import deepspectrum_features
 from augli.experiment import Experiment, write_config
 from augli.files import save_npy, write_text
 from augli.metrics import format_thresholds
+from augli.params import RNN_TYPES
 from augli.tagging import load_models, tag_files
 
 SEED = 42
 TAGS = [f"mood/theme---tag{index:02d}" for index in range(56)]
 RATE_HZ = 44100
-RNN_TYPES = ("lstm", "bilstm", "gru")
 
 
 def write_tracks(folder, tracks, seconds):
