@@ -12,9 +12,10 @@ import soxr
 
 from augli.errors import AugliError
 from augli.files import atomic_open
+from vggish import params as vggish_params
 
-# The CRNN's VGGish branch and its kapre mel front end were built for 16 kHz audio.
-SAMPLE_RATE_HZ = 16000
+# The rate the wavs are made at: what VGGish's pretrained weights, and so the CRNN's front end, require.
+SAMPLE_RATE_HZ = vggish_params.SAMPLE_RATE_HZ
 WAV_SUBTYPE = "PCM_16"
 RESAMPLE_QUALITY = "HQ"  # soxr's 20-bit precision: finer than the 16-bit output can hold
 AUDIO_SUFFIXES = (".flac", ".mp3", ".ogg", ".wav")
