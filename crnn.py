@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from augli.options import distribution_options
 from augli.params import RNN_TYPES, TEST_CROPS
 from vggish.params import DEFAULT_WEIGHTS_PATH
 
@@ -66,6 +67,7 @@ SPLIT_DIR = "./MEDIA-EVAL19/mtg-jamendo-dataset/data/splits/split-0"
                    "scores; the original predicted one track at a time.")
 @click.option("--test-crops", type=click.Choice(TEST_CROPS), default="middle", show_default=True,
               help="middle: the original's one crop per test track; all: the mean score of every whole window.")
+@distribution_options
 @click.option("--seed", type=int, default=42, show_default=True,
               help="Seed of weights, crops, batch order, noise and dropout.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in -ebp from its last completed epoch.")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from augli.options import distribution_options
 from augli.params import RNN_TYPES
 
 NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -37,6 +38,7 @@ NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("-rl", "--rnn-layers", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("-o", "--optimizer", type=click.Choice(["rmsprop"]), default="rmsprop", show_default=True)
 @click.option("-rt", "--rnn-type", type=click.Choice(RNN_TYPES), default="gru", show_default=True)
+@distribution_options
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of weights, batch order and dropout.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in -ebp from its last completed epoch.")
 @click.option("--overwrite", is_flag=True, help="Replace the outputs of a previous run in -ebp.")

@@ -6,6 +6,7 @@ Schedule (the original's): phase 1 trains the head on a frozen, pretrained VGGis
 goes on with a fresh RMSprop at -lr / 10 up to -e epochs. The best epoch is chosen over both phases.
 """
 
+import weakref
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -20,6 +21,7 @@ from augli.clips import (batched, find_wavs, load_batch, middle_crop, prefetched
                          window_samples)
 from augli.data import binarize, read_split, tags_of
 from augli.errors import AugliError
+from augli.distribution import adapt_to_strategy, distributed_run, distribution_record, worker_root
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
 from augli.metrics import check_scorable
 from augli.models import VGGISH_LAYER, compile_tagger, crnn_tagger
@@ -80,6 +82,21 @@ def training_batches(split, options, first_epoch, end_epoch):
     return batches.prefetch(1), steps
 
 
+_SCORERS = weakref.WeakKeyDictionary()
+
+
+def batch_scorer(model):
+    """The model's scores of a batch of crops, computed on one device, traced once per model.
+
+    Under a strategy with several replicas, Keras' `predict_on_batch` would hand each replica the
+    whole batch and return their copies one after the other; a batch of crops is scored whole.
+    """
+    if model not in _SCORERS:
+        network = weakref.ref(model)
+        _SCORERS[model] = tf.function(lambda batch: network()(batch, training=False), reduce_retracing=True)
+    return _SCORERS[model]
+
+
 def crop_predictor(crops_per_track, batch_size, workers, description, quiet):
     """Tag scores per track: the model on each track's crops, in batches of `batch_size` crops read from disk,
     averaged over a track's crops. Crops are read again for every call, so memory does not grow with the audio.
@@ -90,7 +107,8 @@ def crop_predictor(crops_per_track, batch_size, workers, description, quiet):
 
     def predict(model):
         loaded = prefetched(batches, load_batch, workers)
-        scores = np.concatenate([model.predict_on_batch(batch) for batch in
+        score = batch_scorer(model)
+        scores = np.concatenate([score(batch).numpy() for batch in
                                  tqdm(loaded, total=len(batches), desc=description, unit="batch", disable=quiet,
                                       leave=False)])
         sums = np.zeros((len(crops_per_track), scores.shape[1]), dtype=np.float64)
@@ -161,45 +179,51 @@ def start_fine_tuning(model, experiment, monitor, learning_rate):
 
 def train_crnn(options):
     """crnn.py end to end; `options` are the script's resolved options (recorded in config.json)."""
-    experiment = prepare(options["experiment_base_path"], options["overwrite"], options["resume"])
-    weights = None if options["resume"] else resolve_weights(options["vggish_weights"])
-    quiet = options["quiet"]
-    wav_dir = options["audio_dir"] or Path(options["media_eval_path"]) / "wav"
-    splits, tags = read_splits(options, wav_dir, quiet)
-    train, validation, test = splits["train"], splits["validation"], splits["test"]
-    if len(train.wavs) < options["batch_size"]:
-        raise AugliError(f"{train.source} has {len(train.wavs)} tracks, fewer than one batch (-bs {options['batch_size']})")
-    groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.wavs), len(tags), test.source)
-    set_seeds(options["seed"])
-    epochs, window, workers = options["epochs"], options["window"], options["n_workers"]
-    monitor = ValidationMonitor(crop_predictor(middle_crops(validation, window), options["batch_size"], workers,
-                                               "scoring validation", quiet),
-                                validation.y, epochs, patience=None)
-    if options["resume"]:
-        check_same_options(experiment, options)
-        model, first_epoch = resume_run(experiment, monitor, epochs)
-    else:
-        noise = noise_std(options["random_noise"], options["seed"])
-        model = crnn_tagger(len(tags), options["rnn_type"], options["rnn_units"], options["rnn_layers"],
-                            options["rnn_dropout"], options["dropout_final"], noise,
-                            None if weights is None else partial(load_weights, path=weights))
-        compile_tagger(model, options["learning_rate"])
-        clear_outputs(experiment)
-        write_config(experiment, options, options["seed"], input_pipeline(options, wav_dir, noise, weights))
-        first_epoch = 0
+    with distributed_run(options["distribute"], options["devices"], options["mixed_precision"]) as strategy:
+        experiment = prepare(worker_root(options["experiment_base_path"], strategy), options["overwrite"],
+                             options["resume"])
+        weights = None if options["resume"] else resolve_weights(options["vggish_weights"])
+        quiet = options["quiet"]
+        wav_dir = options["audio_dir"] or Path(options["media_eval_path"]) / "wav"
+        splits, tags = read_splits(options, wav_dir, quiet)
+        train, validation, test = splits["train"], splits["validation"], splits["test"]
+        if len(train.wavs) < options["batch_size"]:
+            raise AugliError(f"{train.source} has {len(train.wavs)} tracks, "
+                             f"fewer than one batch (-bs {options['batch_size']})")
+        groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.wavs), len(tags), test.source)
+        set_seeds(options["seed"])
+        epochs, window, workers = options["epochs"], options["window"], options["n_workers"]
+        monitor = ValidationMonitor(crop_predictor(middle_crops(validation, window), options["batch_size"], workers,
+                                                   "scoring validation", quiet),
+                                    validation.y, epochs, patience=None)
+        if options["resume"]:
+            check_same_options(experiment, options)
+            model, first_epoch = resume_run(experiment, monitor, epochs)
+        else:
+            noise = noise_std(options["random_noise"], options["seed"])
+            model = crnn_tagger(len(tags), options["rnn_type"], options["rnn_units"], options["rnn_layers"],
+                                options["rnn_dropout"], options["dropout_final"], noise,
+                                None if weights is None else partial(load_weights, path=weights))
+            compile_tagger(model, options["learning_rate"])
+            clear_outputs(experiment)
+            write_config(experiment, options, options["seed"], input_pipeline(options, wav_dir, noise, weights),
+                         distribution_record(strategy))
+            first_epoch = 0
+        adapt_to_strategy(model, strategy)
 
-    def run_epochs(first, end):
-        batches, steps = training_batches(train, options, first, end)
-        fit(model, batches, steps, monitor, experiment, end, options["seed"], first, verbose=0 if quiet else "auto")
+        def run_epochs(first, end):
+            batches, steps = training_batches(train, options, first, end)
+            fit(model, batches, steps, monitor, experiment, end, options["seed"], first, verbose=0 if quiet else "auto")
 
-    phase_one_epochs = epochs - round(options["fine_tune_portion"] * epochs)
-    if first_epoch < phase_one_epochs:
-        run_epochs(first_epoch, phase_one_epochs)
-        first_epoch = phase_one_epochs
-    if first_epoch < epochs:
-        if first_epoch == phase_one_epochs:
-            start_fine_tuning(model, experiment, monitor, options["learning_rate"] / FINE_TUNE_LEARNING_RATE_DIVISOR)
-        run_epochs(first_epoch, epochs)
-    predict_test = crop_predictor(test_crops(test, window, options["test_crops"]), options["test_batch_size"],
-                                  workers, "scoring test", quiet)
-    predict_and_write(model, experiment, monitor, predict_test, monitor.predict, tags, groundtruth)
+        phase_one_epochs = epochs - round(options["fine_tune_portion"] * epochs)
+        if first_epoch < phase_one_epochs:
+            run_epochs(first_epoch, phase_one_epochs)
+            first_epoch = phase_one_epochs
+        if first_epoch < epochs:
+            if first_epoch == phase_one_epochs:
+                fine_tune_rate = options["learning_rate"] / FINE_TUNE_LEARNING_RATE_DIVISOR
+                start_fine_tuning(model, experiment, monitor, fine_tune_rate)
+            run_epochs(first_epoch, epochs)
+        predict_test = crop_predictor(test_crops(test, window, options["test_crops"]), options["test_batch_size"],
+                                      workers, "scoring test", quiet)
+        predict_and_write(model, experiment, monitor, predict_test, monitor.predict, tags, groundtruth)

@@ -13,8 +13,9 @@ from augli.files import write_text
 
 # Distributions whose versions decide the numbers a run produces.
 RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "scikit-learn", "h5py", "kapre", "librosa", "soundfile", "pandas")
-# Options that steer how a run is carried out, not what it computes: a resumed run may change them.
-RUN_CONTROL_OPTIONS = ("resume", "overwrite", "quiet")
+# Options that steer how a run is carried out, not what it computes (the devices change only the order of
+# float sums): a resumed run may change them.
+RUN_CONTROL_OPTIONS = ("resume", "overwrite", "quiet", "distribute", "devices")
 
 
 @dataclass(frozen=True)
@@ -111,24 +112,27 @@ def clear_outputs(experiment):
             path.unlink()
 
 
-def provenance(options, seed, packages=RECORDED_PACKAGES, input_pipeline=None):
+def provenance(options, seed, packages=RECORDED_PACKAGES, input_pipeline=None, distribution=None):
     """What config.json records: the resolved options, the seed, library versions and the code's commit.
 
     `input_pipeline`, where a trainer gives it, records what a later tool needs to rebuild the
-    trainer's inputs exactly (for the CRNN: window, crops, front end, noise, weights).
+    trainer's inputs exactly (for the CRNN: window, crops, front end, noise, weights);
+    `distribution` how the run computed (strategy, replicas, devices, dtype policy).
     """
     return {
         "options": options,
         "seed": seed,
         **({"input_pipeline": input_pipeline} if input_pipeline is not None else {}),
+        **({"distribution": distribution} if distribution is not None else {}),
         "python": platform.python_version(),
         "packages": {name: _version(name) for name in packages},
         "git_commit": _git_commit(),
     }
 
 
-def write_config(experiment, options, seed, input_pipeline=None):
-    text = json.dumps(provenance(options, seed, input_pipeline=input_pipeline), indent=2, default=str)
+def write_config(experiment, options, seed, input_pipeline=None, distribution=None):
+    text = json.dumps(provenance(options, seed, input_pipeline=input_pipeline, distribution=distribution), indent=2,
+                      default=str)
     write_text(experiment.config, text + "\n")
 
 

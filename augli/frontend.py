@@ -17,6 +17,10 @@ from augli.params import (BAND_NORMALIZATION_EPSILON, DECIBEL_FLOOR_AMPLITUDE, D
 from vggish.params import MEL_MAX_HZ, MEL_MIN_HZ, NUM_MEL_BANDS, SAMPLE_RATE_HZ
 
 SERIALIZATION_PACKAGE = "augli"
+BAND_POOLED_AXES = [0, 1, 3]  # batch, time, channel of (batch, time, mel, channel)
+# The front end computes in float32 under a mixed-precision policy: float16 cannot hold the
+# decibel floor (1e-10) nor the power spectrum's range.
+FRONT_END_DTYPE = "float32"
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -67,12 +71,31 @@ class SubtractSampleMax(keras.layers.Layer):
         return x - tf.reduce_max(x, axis=tf.range(1, tf.rank(x)), keepdims=True)
 
 
+def global_moments(x, axes, replica):
+    """Mean and population variance over `axes` of every replica's batch together, in one all-reduce.
+
+    The sums are taken in float64, where mean(x**2) - mean(x)**2 loses nothing that float32 keeps
+    (in float32 it would lose up to 1e-5 of the decibel values' variance). Pooled values this close
+    matter: the unfrozen VGGish's max pools route gradients by float comparisons.
+    """
+    wide = tf.cast(x, tf.float64)
+    sums = tf.stack([tf.reduce_sum(wide, axis=axes, keepdims=True),
+                     tf.reduce_sum(tf.square(wide), axis=axes, keepdims=True),
+                     tf.reduce_sum(tf.ones_like(wide), axis=axes, keepdims=True)])
+    total, total_of_squares, count = tf.unstack(replica.all_reduce(tf.distribute.ReduceOp.SUM, sums))
+    mean = total / count
+    variance = tf.maximum(total_of_squares / count - tf.square(mean), 0.0)
+    return tf.cast(mean, x.dtype), tf.cast(variance, x.dtype)
+
+
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class BandNormalization(keras.layers.Layer):
     """kapre 0.1.4's Normalization2D(str_axis='freq') on (batch, time, mel, channel) input.
 
     One mean and one population standard deviation per mel band, pooled over the batch, time and
     channels (so the other tracks of a batch change a track's output), epsilon added to the std.
+    Split between replicas (tf.distribute), the batch is the global one (`global_moments`), so N
+    replicas compute what one device computes.
     """
 
     def __init__(self, epsilon=BAND_NORMALIZATION_EPSILON, **kwargs):
@@ -80,8 +103,17 @@ class BandNormalization(keras.layers.Layer):
         self.epsilon = epsilon
 
     def call(self, x):
-        mean, variance = tf.nn.moments(x, axes=[0, 1, 3], keepdims=True)
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            mean, variance = global_moments(x, BAND_POOLED_AXES, replica)
+        else:
+            mean, variance = tf.nn.moments(x, axes=BAND_POOLED_AXES, keepdims=True)
         return (x - mean) / (tf.sqrt(variance) + self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        """Given, so that Keras never traces `call` for its shape: a traced all-reduce in one replica only
+        would number the replicas' collectives differently."""
+        return input_shape
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
@@ -89,16 +121,18 @@ class BandNormalization(keras.layers.Layer):
 
 def decibel_mel_spectrogram(waveforms):
     """(batch, samples) 16 kHz audio -> (batch, frames, 64 mel bands, 1) in [-80, 0], time x mel."""
-    x = keras.layers.Reshape((-1, 1), name="channel")(waveforms)
-    x = SamePadding(STFT_WINDOW_SAMPLES, STFT_HOP_SAMPLES, name="same_padding")(x)
+    x = keras.layers.Reshape((-1, 1), name="channel", dtype=FRONT_END_DTYPE)(waveforms)
+    x = SamePadding(STFT_WINDOW_SAMPLES, STFT_HOP_SAMPLES, name="same_padding", dtype=FRONT_END_DTYPE)(x)
     x = STFT(n_fft=STFT_WINDOW_SAMPLES, win_length=STFT_WINDOW_SAMPLES, hop_length=STFT_HOP_SAMPLES, pad_end=False,
-             input_data_format="channels_last", output_data_format="channels_last", name="stft")(x)
-    x = Magnitude(name="magnitude")(x)
-    x = Power(2.0, name="power_spectrum")(x)
+             input_data_format="channels_last", output_data_format="channels_last", name="stft",
+             dtype=FRONT_END_DTYPE)(x)
+    x = Magnitude(name="magnitude", dtype=FRONT_END_DTYPE)(x)
+    x = Power(2.0, name="power_spectrum", dtype=FRONT_END_DTYPE)(x)
     filterbank = {"sample_rate": SAMPLE_RATE_HZ, "n_freq": STFT_WINDOW_SAMPLES // 2 + 1, "n_mels": NUM_MEL_BANDS,
                   "f_min": MEL_MIN_HZ, "f_max": MEL_MAX_HZ, "htk": False, "norm": "slaney"}
-    x = ApplyFilterbank(type="mel", filterbank_kwargs=filterbank, data_format="channels_last", name="mel")(x)
-    x = Power(0.5, name="mel_amplitude")(x)
+    x = ApplyFilterbank(type="mel", filterbank_kwargs=filterbank, data_format="channels_last", name="mel",
+                        dtype=FRONT_END_DTYPE)(x)
+    x = Power(0.5, name="mel_amplitude", dtype=FRONT_END_DTYPE)(x)
     x = MagnitudeToDecibel(ref_value=1.0, amin=DECIBEL_FLOOR_AMPLITUDE, dynamic_range=DECIBEL_RANGE_DB,
-                           name="decibel")(x)
-    return SubtractSampleMax(name="decibel_below_max")(x)
+                           name="decibel", dtype=FRONT_END_DTYPE)(x)
+    return SubtractSampleMax(name="decibel_below_max", dtype=FRONT_END_DTYPE)(x)

@@ -5,11 +5,13 @@ Layer names follow the original's `rnn/...` scheme with `_` for `/`, which Keras
 
 import keras
 
-from augli.frontend import BandNormalization, decibel_mel_spectrogram
+from augli.frontend import FRONT_END_DTYPE, BandNormalization, decibel_mel_spectrogram
 from augli.params import CRNN_DENSE_UNITS, VGGISH_MEL_COLUMNS
 from vggish.model import vggish
 
-VGGISH_LAYER = "vggish"  # the CRNN's VGGish sub-model, frozen and unfrozen as a whole
+VGGISH_LAYER = "vggish"
+# The tag scores stay float32 under a mixed-precision policy (Keras' advice for a model's last layer).
+OUTPUT_DTYPE = "float32"  # the CRNN's VGGish sub-model, frozen and unfrozen as a whole
 
 
 def recurrent_layer(rnn_type, units, dropout, return_sequences, name):
@@ -31,7 +33,8 @@ def rnn_head(inputs, rnn_type, units, layers, rnn_dropout, final_dropout, n_tags
     """`layers` x (RNN -> BatchNorm), then Dense -> BatchNorm -> ReLU -> Dropout -> sigmoid tag scores.
 
     `inputs` is a (batch, time, features) tensor; the output tensor is (batch, n_tags).
-    `dense_units` defaults to `units` (train_rnn); crnn.py fixes it at 1024.
+    `dense_units` defaults to `units` (train_rnn); crnn.py fixes it at 1024. Layers compute in the
+    global dtype policy except the output layer, which is float32.
     """
     x = inputs
     for index in range(1, layers + 1):
@@ -42,7 +45,7 @@ def rnn_head(inputs, rnn_type, units, layers, rnn_dropout, final_dropout, n_tags
     x = keras.layers.BatchNormalization(name="rnn_batch_norm_dense")(x)
     x = keras.layers.Activation("relu", name="rnn_relu")(x)
     x = keras.layers.Dropout(final_dropout, name="rnn_dropout_final")(x)
-    return keras.layers.Dense(n_tags, activation="sigmoid", name="rnn_output")(x)
+    return keras.layers.Dense(n_tags, activation="sigmoid", name="rnn_output", dtype=OUTPUT_DTYPE)(x)
 
 
 def sequence_tagger(n_features, n_tags, rnn_type, units, layers, rnn_dropout, final_dropout):
@@ -63,8 +66,8 @@ def crnn_tagger(n_tags, rnn_type, units, layers, rnn_dropout, final_dropout, noi
     inputs = keras.Input((None,), name="waveforms")
     x = decibel_mel_spectrogram(inputs)
     if noise_std > 0:
-        x = keras.layers.GaussianNoise(noise_std, name="additive_noise")(x)
-    x = BandNormalization(name="band_normalization")(x)
+        x = keras.layers.GaussianNoise(noise_std, name="additive_noise", dtype=FRONT_END_DTYPE)(x)
+    x = BandNormalization(name="band_normalization", dtype=FRONT_END_DTYPE)(x)
     features = vggish(include_top=False, name=VGGISH_LAYER)
     if load_vggish_weights is not None:
         load_vggish_weights(features)

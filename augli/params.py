@@ -22,3 +22,6 @@ CRNN_DENSE_UNITS = 1024  # the original's rnn_classifier_branch fixes it, whatev
 # Phase 2 (fine-tuning VGGish) runs RMSprop at -lr divided by this.
 FINE_TUNE_LEARNING_RATE_DIVISOR = 10
 TEST_CROPS = ("middle", "all")
+
+# --- training on several devices (augli.distribution) ---------------------------------------------
+DISTRIBUTE_MODES = ("none", "mirrored", "multi-worker")

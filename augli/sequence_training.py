@@ -4,6 +4,7 @@ import math
 
 import tensorflow as tf
 
+from augli.distribution import adapt_to_strategy, distributed_run, distribution_record, worker_root
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
 from augli.models import compile_tagger, sequence_tagger
 from augli.sequences import load_splits
@@ -66,27 +67,31 @@ def input_pipeline(train, validation, test, options):
 
 def train_sequence_tagger(options):
     """train_rnn.py end to end; `options` are the script's resolved options (recorded in config.json)."""
-    experiment = prepare(options["experiment_base_path"], options["overwrite"], options["resume"])
-    train, validation, test = load_splits(options["train_npz"], options["val_npz"], options["test_npz"])
-    groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.X), len(test.tags), test.path)
-    if options["resume"]:
-        check_same_options(experiment, options)
-    else:
-        clear_outputs(experiment)
-        write_config(experiment, options, options["seed"], input_pipeline(train, validation, test, options))
-    set_seeds(options["seed"])
-    epochs, batch_size = options["epochs"], options["batch_size"]
-    monitor = ValidationMonitor(sequence_predictor(validation.X, batch_size), validation.y, epochs)
-    if options["resume"]:
-        model, first_epoch = resume_run(experiment, monitor, epochs)
-    else:
-        model = sequence_tagger(train.n_features, len(train.tags), options["rnn_type"], options["rnn_units"],
-                                options["rnn_layers"], options["rnn_dropout"], options["dropout_final"])
-        compile_tagger(model, options["learning_rate"])
-        first_epoch = 0
-    if first_epoch < epochs:
-        batches, steps_per_epoch = shuffled_batches(train.X, train.y, batch_size, options["seed"], first_epoch, epochs)
-        fit(model, batches, steps_per_epoch, monitor, experiment, epochs, options["seed"], first_epoch,
-            verbose=0 if options["quiet"] else "auto")
-    predict_and_write(model, experiment, monitor, sequence_predictor(test.X, batch_size),
-                      sequence_predictor(validation.X, batch_size), train.tags, groundtruth)
+    with distributed_run(options["distribute"], options["devices"], options["mixed_precision"]) as strategy:
+        experiment = prepare(worker_root(options["experiment_base_path"], strategy), options["overwrite"],
+                             options["resume"])
+        train, validation, test = load_splits(options["train_npz"], options["val_npz"], options["test_npz"])
+        groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.X), len(test.tags), test.path)
+        if options["resume"]:
+            check_same_options(experiment, options)
+        else:
+            clear_outputs(experiment)
+            write_config(experiment, options, options["seed"], input_pipeline(train, validation, test, options),
+                         distribution_record(strategy))
+        set_seeds(options["seed"])
+        epochs, batch_size = options["epochs"], options["batch_size"]
+        monitor = ValidationMonitor(sequence_predictor(validation.X, batch_size), validation.y, epochs)
+        if options["resume"]:
+            model, first_epoch = resume_run(experiment, monitor, epochs)
+        else:
+            model = sequence_tagger(train.n_features, len(train.tags), options["rnn_type"], options["rnn_units"],
+                                    options["rnn_layers"], options["rnn_dropout"], options["dropout_final"])
+            compile_tagger(model, options["learning_rate"])
+            first_epoch = 0
+        adapt_to_strategy(model, strategy)
+        if first_epoch < epochs:
+            batches, steps = shuffled_batches(train.X, train.y, batch_size, options["seed"], first_epoch, epochs)
+            fit(model, batches, steps, monitor, experiment, epochs, options["seed"], first_epoch,
+                verbose=0 if options["quiet"] else "auto")
+        predict_and_write(model, experiment, monitor, sequence_predictor(test.X, batch_size),
+                          sequence_predictor(validation.X, batch_size), train.tags, groundtruth)

@@ -146,12 +146,21 @@ def history_csv(rows):
     return text.getvalue()
 
 
+def shared_by_element(dataset):
+    """`dataset` with the workers of a multi-worker run each taking their share of every batch (tf.data's DATA
+    sharding): a training pipeline made by a generator or from numpy has no files to divide between them.
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
 def fit(model, train_data, steps_per_epoch, monitor, experiment, epochs, seed, first_epoch=0, verbose="auto",
         callbacks=()):
     """`model.fit` from `first_epoch` with per-epoch seeds, the monitor, the recorder, TensorBoard, then `callbacks`."""
     standard = [EpochSeeds(seed), monitor, RunRecorder(experiment, monitor),
                 keras.callbacks.TensorBoard(log_dir=str(experiment.log))]
-    model.fit(train_data, epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=steps_per_epoch,
+    model.fit(shared_by_element(train_data), epochs=epochs, initial_epoch=first_epoch, steps_per_epoch=steps_per_epoch,
               callbacks=standard + list(callbacks), verbose=verbose)
 
 

@@ -32,3 +32,15 @@ def assert_refused(command, args, message, path, exit_code=1):
     assert result.output.splitlines()[-1] == f"Error: {message}"
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not path.exists()
+
+# Tests of tf.distribute need several devices; TensorFlow can split its CPU only before it starts,
+# so the whole session runs with two logical CPU devices. Ops are placed on the first unless a test
+# names the second, so nothing else changes.
+TEST_CPU_DEVICES = 2
+
+
+def pytest_configure(config):
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * TEST_CPU_DEVICES)

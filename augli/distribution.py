@@ -1,0 +1,197 @@
+"""Where a run computes: one device, data-parallel replicas (tf.distribute), and in which precision.
+
+Both trainers build, train and score their model inside `distributed_run`. -bs stays the global batch:
+Keras splits each batch of the training dataset between the replicas and all-reduces the gradients,
+so what pools over the batch must pool over the global one too. BatchNormalization does so once
+`pool_batch_statistics` has synchronised it; the CRNN's BandNormalization all-reduces by itself.
+With one replica nothing changes: the layers compute exactly what they compute without a strategy.
+
+Every worker of a multi-worker run runs the same code on the same data; only the chief writes into
+-ebp, the others into their own `workers/` folder below it (`worker_root`), so each one can reload
+the best epoch and resume from its own checkpoints.
+"""
+
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from augli.errors import AugliError
+
+FLOAT32 = "float32"
+
+
+def logical_cpus(count):
+    """The names of `count` logical CPU devices, made from the physical CPU unless TensorFlow already has them."""
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    existing = tf.config.get_logical_device_configuration(cpu) or []
+    if len(existing) < count:
+        try:
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+        except RuntimeError:
+            raise AugliError(f"--devices cpu:{count}: TensorFlow has started with {max(len(existing), 1)} CPU "
+                             "device(s) and cannot split its CPU any more") from None
+    return [f"/cpu:{index}" for index in range(count)]
+
+
+def visible_gpus(indices):
+    """Make only the GPUs `indices` visible and return their device names (renumbered from 0 by TensorFlow)."""
+    gpus = tf.config.list_physical_devices("GPU")
+    missing = [index for index in indices if index >= len(gpus)]
+    if missing:
+        raise AugliError(f"--devices {','.join(map(str, indices))}: no GPU {missing[0]} "
+                         f"(this machine shows {len(gpus)} GPU(s))")
+    tf.config.set_visible_devices([gpus[index] for index in indices], "GPU")
+    return [f"/gpu:{position}" for position in range(len(indices))]
+
+
+def training_devices(devices, mode):
+    """The device names of the --devices value: `cpu:N`, GPU indices, or None for every GPU (else the CPU)."""
+    if devices is None:
+        return [f"/gpu:{index}" for index in range(len(tf.config.list_physical_devices("GPU")))] or ["/cpu:0"]
+    if devices.startswith("cpu:"):
+        if mode == "multi-worker":
+            raise AugliError("--devices cpu:N splits one machine's CPU; a multi-worker run takes each machine's GPUs "
+                             "(or its CPU) as they are")
+        return logical_cpus(int(devices[4:]))
+    return visible_gpus([int(index) for index in devices.split(",")])
+
+
+def check_tf_config():
+    """The cluster of a multi-worker run, from TF_CONFIG; one clear line when it is missing or malformed."""
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        raise AugliError("--distribute multi-worker needs the TF_CONFIG variable (the cluster's workers and this "
+                         "one's task); see the README")
+    try:
+        config = json.loads(text)
+        config["cluster"]["worker"], config["task"]["type"], config["task"]["index"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise AugliError(f"TF_CONFIG is not a tf.distribute cluster description ({error!r} missing or malformed)") from None
+
+
+# TensorFlow numbers each strategy's collective operations from the same start, and its runtime keeps
+# what it learnt of an operation's number; a second strategy in one process (a notebook, the tests)
+# would meet the first one's. TensorFlow's own tests give each strategy its own range, as here.
+COLLECTIVE_KEYS_PER_STRATEGY = 100_000
+
+
+def fresh_collective_keys():
+    for strategy in (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy):
+        strategy._collective_key_base += COLLECTIVE_KEYS_PER_STRATEGY
+
+
+def distribution_strategy(mode, devices):
+    """The tf.distribute strategy of --distribute and --devices; the default (no) strategy for `none`."""
+    if mode == "multi-worker":
+        check_tf_config()
+    names = training_devices(devices, mode)
+    if mode == "none":
+        if len(names) > 1:
+            raise AugliError(f"--devices names {len(names)} devices but --distribute none trains on one; "
+                             "pass --distribute mirrored")
+        if names[0].startswith("/cpu") and tf.config.list_physical_devices("GPU"):
+            tf.config.set_visible_devices([], "GPU")
+        return tf.distribute.get_strategy()
+    fresh_collective_keys()
+    if mode == "mirrored":
+        return tf.distribute.MirroredStrategy(devices=names)
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def dtype_policy_name(mixed):
+    """float32, or the mixed policy of the devices: float16 compute on GPUs, bfloat16 on CPUs."""
+    if not mixed:
+        return FLOAT32
+    return "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+
+
+@contextmanager
+def distributed_run(mode, devices, mixed_precision):
+    """Build, train and score inside this: the strategy's scope and the dtype policy, restored afterwards.
+
+    Keras wraps the optimizer in a LossScaleOptimizer when it compiles a mixed_float16 model.
+    """
+    strategy = distribution_strategy(mode, devices)
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(dtype_policy_name(mixed_precision))
+    try:
+        with strategy.scope():
+            yield strategy
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def is_chief(strategy):
+    return strategy.extended.should_checkpoint
+
+
+def worker_root(root, strategy):
+    """Where this process writes: -ebp for the chief (and any single-machine run), else -ebp/workers/TYPE-INDEX."""
+    if is_chief(strategy):
+        return Path(root)
+    resolver = strategy.cluster_resolver
+    return Path(root) / "workers" / f"{resolver.task_type}-{resolver.task_id}"
+
+
+def all_layers(layer):
+    """`layer` and every layer inside it, nested models and wrappers included."""
+    yield layer
+    for inner in getattr(layer, "layers", ()):
+        yield from all_layers(inner)
+
+
+def adapt_to_strategy(model, strategy):
+    """Ready a built and compiled model (new or resumed, which may be on other devices) for `strategy`.
+
+    Its BatchNormalization layers pool their batch statistics over all replicas, or over the local
+    batch when there is one replica (where synchronising would change the float rounding for nothing).
+    Under MultiWorkerMirroredStrategy two of Keras 3.13's reductions across workers fail
+    (tensorflow/tensorflow#72388): `fit` first reduces a batch to build a model that is built
+    already (skipped once the model's own record of the strategy is cleared: Keras then trains under
+    the strategy of the scope), and it averages each step's logs over all replicas along an axis
+    that a scalar loss lacks (so the logs are given that axis).
+    """
+    synchronized = strategy.num_replicas_in_sync > 1
+    for layer in all_layers(model):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.synchronized = synchronized
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        model._distribute_strategy = None
+        model.train_step = logs_with_a_replica_axis(model.train_step)
+
+
+def logs_with_a_replica_axis(train_step):
+    def step(data):
+        return {name: tf.reshape(value, [1]) for name, value in train_step(data).items()}
+
+    return step
+
+
+def local_devices(strategy):
+    """The devices this process trains on."""
+    if strategy_name(strategy) != "none":
+        return list(strategy.extended.worker_devices)
+    return [(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0].name]
+
+
+def strategy_name(strategy):
+    """The strategy's public name (TensorFlow's class behind MultiWorkerMirroredStrategy has another)."""
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return "MultiWorkerMirroredStrategy"
+    if isinstance(strategy, tf.distribute.MirroredStrategy):
+        return "MirroredStrategy"
+    return "none"
+
+
+def distribution_record(strategy):
+    """What config.json records of how the run computed (when it started; a resumed run may use other devices)."""
+    return {
+        "strategy": strategy_name(strategy),
+        "replicas": strategy.num_replicas_in_sync,
+        "devices": local_devices(strategy),
+        "dtype_policy": keras.mixed_precision.global_policy().name,
+    }

@@ -1,0 +1,39 @@
+"""Command-line options that both trainers (crnn.py, train_rnn.py) take alike, with no Keras import."""
+
+import re
+
+import click
+
+from augli.params import DISTRIBUTE_MODES
+
+LOGICAL_CPUS = re.compile(r"cpu:(\d+)")
+GPU_INDICES = re.compile(r"\d+(,\d+)*")
+
+
+def _check_devices(context, parameter, value):
+    """`None` (every visible GPU, else the CPU), `cpu:N` or comma-separated GPU indices, without blanks."""
+    if value is None:
+        return None
+    text = value.replace(" ", "").lower()
+    if (LOGICAL_CPUS.fullmatch(text) and int(text[4:]) > 0) or GPU_INDICES.fullmatch(text):
+        return text
+    raise click.BadParameter(f"{value!r}: give GPU indices such as 0,1 or cpu:N for N logical CPU devices")
+
+
+def distribution_options(command):
+    """--distribute, --devices and --mixed-precision: how a run is spread over devices and in which precision."""
+    options = [
+        click.option("--distribute", type=click.Choice(DISTRIBUTE_MODES), default="none", show_default=True,
+                     help="none: one device. mirrored: data-parallel over this machine's --devices. multi-worker: "
+                          "over the machines that the TF_CONFIG variable lists (run the same command on each). "
+                          "-bs stays the global batch, split between the replicas."),
+        click.option("--devices", default=None, callback=_check_devices,
+                     help="GPU indices to train on, e.g. 0,1, or cpu:N for N logical CPU devices (to try "
+                          "--distribute mirrored without GPUs).  [default: every visible GPU, else the CPU]"),
+        click.option("--mixed-precision", is_flag=True,
+                     help="Compute in mixed_float16 on GPUs (with loss scaling) or mixed_bfloat16 on CPUs; "
+                          "variables, the output layer, the loss and the scores stay float32."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
