@@ -409,6 +409,23 @@ def test_resume_finishes_an_interrupted_run_as_if_uninterrupted(audio, label_fil
     assert '"resume": true' in (tmp_path / "resumed.json").read_text()
 
 
+def test_an_interrupted_shard_resumes_as_the_same_shard_only(audio, label_file, tmp_path, monkeypatch):
+    output = tmp_path / "train-1-of-2.csv"
+    command = [audio, *SEED_FLAGS, "-lf", label_file, "-o", output, "-np", 1, "-bs", 1]
+    monkeypatch.setattr(deepspectrum, "load_network", lambda weights, layer: StandInNetwork(fail_after_calls=5))
+    assert run([*command, "--shard", "1/2"]).exit_code != 0  # interrupted on the second track of the shard
+    partial = tmp_path / "train-1-of-2.csv.part"
+    assert [line.split(",")[0] for line in partial.read_text().splitlines()[1:]] == ["48/948.wav"] * 5
+
+    refused = run([*command, "--shard", "2/2", "--resume"])
+    assert refused.exit_code == 1 and "cannot resume: shard is '2/2' now but '1/2'" in refused.output
+    monkeypatch.setattr(deepspectrum, "load_network", lambda weights, layer: StandInNetwork())
+    resumed = run([*command, "--shard", "1/2", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "wrote 6 rows of 2 tracks" in resumed.output
+    assert [line.split(",")[0] for line in output.read_text().splitlines()[1:]] == ["48/948.wav"] * 5 + ["49/1049.flac"]
+
+
 def test_unreadable_audio_stops_the_run_unless_skipped(audio, label_file, tmp_path, stand_in):
     (audio / "49" / "1049.flac").write_bytes(b"not audio at all")
     output = tmp_path / "out.csv"
@@ -442,6 +459,7 @@ def test_audio_shorter_than_one_fft_window_is_refused(audio, label_file, tmp_pat
     ("no -nl", "pass -nl: only feature CSVs without label columns are written"),
     ("unknown colour map", "-cm 'magmaa' is not a matplotlib colour map"),
     ("nothing to resume", "nothing to resume: {tmp}/out.csv.part and {tmp}/out.json.part must both exist"),
+    ("more shards than tracks", "--shard 4/4: 3 track(s) cannot be split into 4 shards"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(audio, label_file, tmp_path, stand_in, case, message):
     labels, output, flags = label_file, tmp_path / "out.csv", list(SEED_FLAGS)
@@ -462,6 +480,8 @@ def test_bad_input_is_one_line_and_writes_nothing(audio, label_file, tmp_path, s
         flags[flags.index("magma")] = "magmaa"
     elif case == "nothing to resume":
         flags.append("--resume")
+    elif case == "more shards than tracks":
+        flags += ["--shard", "4/4"]
     before = sorted(tmp_path.rglob("*"))
 
     result = run([audio, *flags, "-lf", labels, "-o", output, "-np", 1])
@@ -479,6 +499,8 @@ def test_options_are_checked_before_anything_runs(audio, tmp_path):
     assert result.exit_code == 2 and "is neither 'imagenet', 'none' nor a weights file" in result.output
     result = run([audio, "-t", 5, 5, "-en", "resnet50", "-nl", "-o", tmp_path / "out.csv"])
     assert result.exit_code == 2
+    result = run([audio, "-t", 5, 5, "-nl", "-o", tmp_path / "out.csv", "--shard", "3/2"])
+    assert result.exit_code == 2 and "Invalid value for '--shard': '3/2': K must be between 1 and N" in result.output
 
 
 def test_help_starts_no_tensorflow():
