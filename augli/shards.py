@@ -62,6 +62,12 @@ def shard_csv_name(split, shard):
     return f"{split}-{shard.index}-of-{shard.count}.csv"
 
 
+def shard_named(csv_path):
+    """The shard a CSV's name `<split>-K-of-N.csv` says, or None."""
+    match = SHARD_NAME.fullmatch(Path(csv_path).name)
+    return Shard(int(match["index"]), int(match["count"])) if match else None
+
+
 def split_csvs(feature_dir, split):
     """The CSVs of a split, in order: all its shards `<split>-K-of-N.csv` (K = 1..N), else `<split>.csv`.
 
@@ -69,11 +75,8 @@ def split_csvs(feature_dir, split):
     """
     feature_dir = Path(feature_dir)
     whole = feature_dir / f"{split}.csv"
-    shards = {}
-    for path in feature_dir.iterdir() if feature_dir.is_dir() else ():
-        match = SHARD_NAME.fullmatch(path.name)
-        if match and match["split"] == split:
-            shards[path] = Shard(int(match["index"]), int(match["count"]))
+    shards = {path: shard_named(path) for path in (feature_dir.iterdir() if feature_dir.is_dir() else ())
+              if shard_named(path) is not None and _split_named(path) == split}
     if not shards:
         return [whole]
     found = sorted(shards, key=lambda path: (shards[path].count, shards[path].index))
@@ -100,12 +103,11 @@ def merged_record(csv_paths, records, run_control):
     differ in such an option, the merged record lists their values in shard order. Every record must
     name the shard its CSV's name says (a renamed file would merge the wrong rows).
     """
-    shards = [None] if len(csv_paths) == 1 else [Shard(index, len(csv_paths)) for index in range(1, len(csv_paths) + 1)]
     if all(record is None for record in records):
         return None
-    for path, record, shard in zip(csv_paths, records, shards):
-        _check_record(path, record, shard)
-    if len(records) == 1:
+    for path, record in zip(csv_paths, records):
+        _check_record(path, record, shard_named(path))
+    if shard_named(csv_paths[0]) is None:
         return records[0]
     first = records[0]
     for path, record in zip(csv_paths[1:], records[1:]):
@@ -114,7 +116,7 @@ def merged_record(csv_paths, records, run_control):
             raise AugliError(f"{_record_path(path)} and {_record_path(csv_paths[0])} differ in {difference}: "
                              "the shards of one split must come from one extraction")
     options = {**first["options"], SHARD_OPTION: None,
-               OUTPUT_OPTION: str(PurePath(first["options"][OUTPUT_OPTION]).with_name(_unsharded_name(csv_paths[0])))}
+               OUTPUT_OPTION: str(PurePath(first["options"][OUTPUT_OPTION]).with_name(f"{_split_named(csv_paths[0])}.csv"))}
     for name in run_control:
         values = [record["options"].get(name) for record in records]
         if any(value != values[0] for value in values):
@@ -138,8 +140,8 @@ def _check_record(csv_path, record, shard):
                          f"{shard or 'none'}")
 
 
-def _unsharded_name(shard_path):
-    return f"{SHARD_NAME.fullmatch(Path(shard_path).name)['split']}.csv"
+def _split_named(shard_path):
+    return SHARD_NAME.fullmatch(Path(shard_path).name)["split"]
 
 
 def _record_path(csv_path):

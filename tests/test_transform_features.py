@@ -344,28 +344,30 @@ def cut_into_shards(csv_path, count):
     """Replace the CSV (and its record) by `count` shards of its lines beside it, as `--shard K/count` writes them."""
     header, *lines = csv_path.read_bytes().splitlines(keepends=True)
     parts = np.array_split(np.arange(len(lines)), count)
-    for index, part in enumerate(parts, start=1):
+    tracks = np.array_split(np.arange(WHOLE_RECORD["tracks"]), count)
+    for index, (part, shard_tracks) in enumerate(zip(parts, tracks), start=1):
         path = csv_path.with_name(f"{csv_path.stem}-{index}-of-{count}.csv")
         path.write_bytes(header + b"".join(lines[line] for line in part))
         options = {**WHOLE_RECORD["options"], "output": f"features/{path.name}", "shard": f"{index}/{count}"}
-        write_record(path, {**WHOLE_RECORD, "options": options, "tracks": 2 if index == 1 else 1, "rows": len(part),
+        write_record(path, {**WHOLE_RECORD, "options": options, "tracks": len(shard_tracks), "rows": len(part),
                             "skipped": WHOLE_RECORD["skipped"] if index == 1 else []})
     csv_path.unlink()
     csv_path.with_suffix(".json").unlink()
 
 
-def test_shards_give_the_npz_of_the_whole_csv(dataset):
+@pytest.mark.parametrize("count, they_have", [(3, "train-1-of-3.csv to train-3-of-3.csv have"), (1, "train-1-of-1.csv has")])
+def test_shards_give_the_npz_of_the_whole_csv(dataset, count, they_have):
     feature_dir, label_dir, _ = dataset
     write_record(feature_dir / "train.csv", WHOLE_RECORD)
     assert run(feature_dir, label_dir, "--splits", "train").exit_code == 0
     whole = (feature_dir / "train.npz").read_bytes()
-    cut_into_shards(feature_dir / "train.csv", 3)  # the dataset interleaves windows: tracks span shards
+    cut_into_shards(feature_dir / "train.csv", count)  # the dataset interleaves windows: tracks span shards
 
     result = run(feature_dir, label_dir, "--splits", "train")
 
     assert result.exit_code == 0, result.output
     assert (feature_dir / "train.npz").read_bytes() == whole
-    assert (f"Warning: {feature_dir / 'train-1-of-3.csv'} to train-3-of-3.csv have 1 track(s) that "
+    assert (f"Warning: {feature_dir}/{they_have} 1 track(s) that "
             "autotagging_moodtheme-train.tsv does not list") in result.stderr
 
 
