@@ -3,7 +3,8 @@
 The conversion streams: a first pass reads only the `name` and `timeStamp` of each line, checks
 the tracks against the split TSV and decides where every line's features go; a second pass parses
 the numbers straight into the output array. Peak memory is the output array plus one read chunk,
-never the CSV text or a DataFrame of it.
+never the CSV text or a DataFrame of it. A split extracted in shards (augli.shards) is read the same
+way, its shard CSVs one after another, as if they were one.
 
 Values are what the original got from pandas: the cell's decimal string rounded to float64, then
 to float32 (`np.float32(float(cell))`).
