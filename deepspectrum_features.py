@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from augli.conversion import DEFAULT_JOBS
+from augli.shards import Shard, parse_shard
 from augli.spectrogram_image import RENDERERS, RESIZE_FILTERS
 
 
@@ -34,6 +35,20 @@ class PositiveDecimal(click.ParamType):
         if not seconds.is_finite() or seconds < 0 or (seconds == 0 and not self.allow_zero):
             self.fail(f"{value!r} must be {'zero or more' if self.allow_zero else 'more than zero'}", parameter, context)
         return seconds
+
+
+class ShardParameter(click.ParamType):
+    """K/N, 1 <= K <= N."""
+
+    name = "K/N"
+
+    def convert(self, value, parameter, context):
+        if isinstance(value, Shard):
+            return value
+        try:
+            return parse_shard(value)
+        except ValueError as error:
+            self.fail(str(error), parameter, context)
 
 
 def _check_weights(context, parameter, value):
@@ -80,6 +95,11 @@ def _check_weights(context, parameter, value):
               help="numpy paints the pictures directly; matplotlib draws them as DeepSpectrum did (slow).")
 @click.option("--resize", type=click.Choice(list(RESIZE_FILTERS)), default="bicubic", show_default=True,
               help="Pillow filter for 227 -> 224 pixels: bicubic (Pillow >= 7's default) or nearest (Pillow 6's).")
+@click.option("--shard", type=ShardParameter(), default=None,
+              help="Extract only the K-th of N equal, contiguous slices of the track list (e.g. 1/2), so that N GPUs or "
+                   "machines share the work; every machine must see the same list. Name the output "
+                   "SPLIT-K-of-N.csv (train-1-of-2.csv): transform_features.py reads the N shards as SPLIT.csv. "
+                   "Default: every track.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from the tracks already in OUTPUT.part.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output (or an interrupted run).")
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable or too short files and list them at the end.")

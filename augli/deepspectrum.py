@@ -4,7 +4,8 @@ Worker processes decode the tracks, cut DeepSpectrum's chunks and draw their pic
 (augli.spectrogram_image); this process runs VGG16 (augli.vgg16) on batches of pictures, hands
 each finished track's activations back to the workers to be formatted, and appends the rows to
 `OUT.part` in track order. The partial file is renamed to OUT when every track is done, so an
-interrupted run can be continued (`--resume`): the tracks already in `OUT.part` are kept.
+interrupted run can be continued (`--resume`): the tracks already in `OUT.part` are kept. With
+`--shard K/N` the run extracts only the K-th slice of its tracks (augli.shards).
 """
 
 import contextlib
@@ -26,8 +27,9 @@ from augli.audio import load_mono
 from augli.conversion import find_audio, locate
 from augli.errors import AugliError
 from augli.experiment import check_recorded_options, provenance
-from augli.features import csv_header, read_header
+from augli.features import RUN_CONTROL_OPTIONS, csv_header, read_header
 from augli.files import read_lines, write_text
+from augli.shards import take_shard
 from augli.spectrogram_image import colour_table, fft_size, mel_db, render_matplotlib, render_numpy, resize_for_network
 
 # DeepSpectrum computed its Decimal options (window, hop, start) with `getcontext().prec = 6`.
@@ -36,8 +38,6 @@ LINE_END = "\r\n"  # csv.writer's, which DeepSpectrum wrote with
 PARTIAL_SUFFIX = ".part"
 CSV_SPECIAL_CHARACTERS = (",", '"', "\r", "\n")  # names with these would need quoting, which transform_features does not read
 SHOWN_NAMES = 5
-# Options that steer how a run is carried out, not the values it writes: a resumed run may change them.
-RUN_CONTROL_OPTIONS = ("resume", "overwrite", "skip_bad", "number_of_processes", "batch_size", "explicit_label")
 RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "h5py", "matplotlib", "pillow", "soundfile")
 TRACKS_AHEAD_PER_WORKER = 4  # rendered tracks waiting for the network, per worker: keeps the workers busy during a batch
 
@@ -322,7 +322,7 @@ def extract_features(options):
     outputs = prepare_outputs(options["output"], options["resume"], options["overwrite"])
     if options["resume"]:
         check_recorded_options(outputs.partial_record, options, RUN_CONTROL_OPTIONS)
-    tracks = listed_tracks(options["audio_dir"], options["label_file"])
+    tracks = take_shard(listed_tracks(options["audio_dir"], options["label_file"]), options["shard"])
     settings = picture_settings(options)
     network = load_network(options["weights"], options["feature_layer"])
     record = provenance(options, network.weights.get("seed"), RECORDED_PACKAGES)

@@ -3,7 +3,8 @@
 The conversion streams: a first pass reads only the `name` and `timeStamp` of each line, checks
 the tracks against the split TSV and decides where every line's features go; a second pass parses
 the numbers straight into the output array. Peak memory is the output array plus one read chunk,
-never the CSV text or a DataFrame of it.
+never the CSV text or a DataFrame of it. A split extracted in shards (augli.shards) is read the same
+way, its shard CSVs one after another, as if they were one.
 
 Values are what the original got from pandas: the cell's decimal string rounded to float64, then
 to float32 (`np.float32(float(cell))`).
@@ -24,6 +25,7 @@ from augli.data import SPLITS, binarize, read_split, split_tsv, tags_of
 from augli.errors import AugliError
 from augli.files import atomic_open
 from augli.sequences import save_sequences
+from augli.shards import merged_record, split_csvs
 
 NAME_COLUMN = "name"
 TIME_COLUMN = "timeStamp"
@@ -38,13 +40,16 @@ _EXACT_POWERS_OF_TEN = np.array([10.0**k for k in range(23)])
 _MAX_EXACT_MANTISSA = 2**53
 _MANTISSA_DIGITS_LIMIT = 10**17  # stop accumulating digits before int64 overflows
 _EXPONENT_LIMIT = 100_000  # beyond any float; keeps the exponent from overflowing
+# Extraction options that steer how a run is carried out, not the values it writes: a resumed run may
+# change them, and the shards of one extraction may differ in them.
+RUN_CONTROL_OPTIONS = ("resume", "overwrite", "skip_bad", "number_of_processes", "batch_size", "explicit_label")
 
 
 @dataclass(frozen=True)
 class CsvIndex:
-    """Where each line after the header goes: output row `dest[i]` of the (tracks x windows) rows, or -1 (skipped)."""
+    """Where each line after a CSV's header goes: output row `dests[csv][i]` of the (tracks x windows) rows, or -1 (skipped)."""
 
-    dest: np.ndarray
+    dests: tuple  # one array per CSV of the split
     tracks: int
     windows: int
     ignored_tracks: int
@@ -78,16 +83,34 @@ def read_header(csv_path):
     return width
 
 
-def index_csv(csv_path, tracks, tsv_name):
-    """First pass: check the CSV's tracks against the split and say where each line's features go.
+def common_width(csv_paths):
+    """The feature width of a split's CSVs, which its shards must share."""
+    widths = [read_header(csv_path) for csv_path in csv_paths]
+    other = next((position for position, width in enumerate(widths) if width != widths[0]), None)
+    if other is not None:
+        raise AugliError(f"{csv_paths[other]} has {widths[other]} features per row, {csv_paths[0]} has {widths[0]}")
+    return widths[0]
+
+
+def index_csvs(csv_paths, tracks, tsv_name):
+    """First pass: check a split's CSVs (one, or its shards in order) against the split; say where each line's features go.
 
     Every track of the split must have the same number of windows, with distinct timeStamps;
-    windows keep the CSV's row order. Tracks that the split does not list are skipped.
+    windows keep the CSVs' row order. Tracks that the split does not list are skipped.
     """
     slot_of = {track.path.encode("utf-8"): slot for slot, track in enumerate(tracks)}
-    line_slots, line_windows = [], []
     stamps = [[] for _ in tracks]
+    csv_of_slot = [None] * len(tracks)  # the CSV holding the track's first row, for the errors
     ignored = set()
+    lines = [_index_lines(csv_path, slot_of, stamps, csv_of_slot, ignored) for csv_path in csv_paths]
+    windows = _check_windows(csv_paths, tracks, stamps, csv_of_slot, tsv_name)
+    dests = tuple(np.where(slots >= 0, slots * windows + line_windows, -1) for slots, line_windows in lines)
+    return CsvIndex(dests=dests, tracks=len(tracks), windows=windows, ignored_tracks=len(ignored))
+
+
+def _index_lines(csv_path, slot_of, stamps, csv_of_slot, ignored):
+    """(slot, window) arrays of the lines after the CSV's header (slot -1: skipped); adds the tracks' timeStamps to `stamps`."""
+    line_slots, line_windows = [], []
     with open(csv_path, "rb") as handle, _progress(csv_path, "indexing") as progress:
         progress.update(len(handle.readline()))
         for number, line in enumerate(handle, start=2):
@@ -107,22 +130,21 @@ def index_csv(csv_path, tracks, tsv_name):
                 ignored.add(name)
                 line_windows.append(0)
                 continue
+            if csv_of_slot[slot] is None:
+                csv_of_slot[slot] = csv_path
             line_windows.append(len(stamps[slot]))
             stamps[slot].append(line[first + 1:second])
-    windows = _check_windows(csv_path, tracks, stamps, tsv_name)
-    slots = np.array(line_slots, dtype=np.int64)
-    dest = np.where(slots >= 0, slots * windows + np.array(line_windows, dtype=np.int64), -1)
-    return CsvIndex(dest=dest, tracks=len(tracks), windows=windows, ignored_tracks=len(ignored))
+    return np.array(line_slots, dtype=np.int64), np.array(line_windows, dtype=np.int64)
 
 
-def _check_windows(csv_path, tracks, stamps, tsv_name):
+def _check_windows(csv_paths, tracks, stamps, csv_of_slot, tsv_name):
     """The common window count of the split's tracks; a missing track, another count or a repeated timeStamp is an error."""
     missing = [track.path for track, track_stamps in zip(tracks, stamps) if not track_stamps]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise AugliError(f"{csv_path} has no rows for track {missing[0]} of {tsv_name}{more}")
+        raise AugliError(f"{_they_have(csv_paths)} no rows for track {missing[0]} of {tsv_name}{more}")
     windows = Counter(len(track_stamps) for track_stamps in stamps).most_common(1)[0][0]
-    for track, track_stamps in zip(tracks, stamps):
+    for track, track_stamps, csv_path in zip(tracks, stamps, csv_of_slot):
         if len(track_stamps) != windows:
             raise AugliError(f"{csv_path}: track {track.path} has {len(track_stamps)} windows, "
                              f"the other tracks have {windows}")
@@ -132,10 +154,24 @@ def _check_windows(csv_path, tracks, stamps, tsv_name):
     return windows
 
 
-def parse_features(csv_path, index, width):
-    """Second pass: the features as a float32 (tracks, windows, width) array, tracks in split order."""
+def _they_have(csv_paths):
+    """A message's subject: `DIR/train.csv has`, or for shards `DIR/train-1-of-3.csv to train-3-of-3.csv have`."""
+    if len(csv_paths) == 1:
+        return f"{csv_paths[0]} has"
+    return f"{csv_paths[0]} to {csv_paths[-1].name} have"
+
+
+def parse_features(csv_paths, index, width):
+    """Second pass: the features of the split's CSVs as a float32 (tracks, windows, width) array, tracks in split order."""
     features = np.empty((index.tracks * index.windows, width), dtype=np.float32)  # every row is written once
     slow_cells = np.empty((max(SLOW_CELLS_PER_CALL, width), 5), dtype=np.int64)  # room for one line at least
+    for csv_path, dest in zip(csv_paths, index.dests):
+        _parse_csv(csv_path, dest, features, slow_cells)
+    return features.reshape(index.tracks, index.windows, width)
+
+
+def _parse_csv(csv_path, dest, features, slow_cells):
+    """Parse the lines after the CSV's header into `features[dest[line]]`."""
     line = 0
     with open(csv_path, "rb") as handle, _progress(csv_path, "parsing") as progress:
         progress.update(len(handle.readline()))
@@ -143,16 +179,15 @@ def parse_features(csv_path, index, width):
             position = 0
             while True:
                 status, position, line, column, cell, n_slow = _parse_lines(
-                    chunk, position, line, index.dest, features, slow_cells)
+                    chunk, position, line, dest, features, slow_cells)
                 _round_slow_cells(csv_path, chunk, slow_cells[:n_slow], features)
                 if status == _DONE:
                     break
                 if status != _SLOW_CELLS_FULL:
-                    _raise_parse_error(csv_path, chunk, status, position, line, column, cell, width)
+                    _raise_parse_error(csv_path, chunk, status, position, line, column, cell, features.shape[1])
             progress.update(chunk.size)
-    if line != index.dest.size:
-        raise AugliError(f"{csv_path} changed while it was read: {index.dest.size} lines indexed, {line} parsed")
-    return features.reshape(index.tracks, index.windows, width)
+    if line != dest.size:
+        raise AugliError(f"{csv_path} changed while it was read: {dest.size} lines indexed, {line} parsed")
 
 
 def _line_chunks(handle):
@@ -319,15 +354,16 @@ def _parse_lines(buffer, position, line, dest, features, slow_cells):
 
 @dataclass(frozen=True)
 class SplitFiles:
-    csv: Path
+    csvs: list  # `<split>.csv`, or its shards in order
     tsv: Path
     npz: Path
 
 
 def split_files(feature_dir, label_dir, split):
-    """`FEATURE_DIR/<split>.csv` with `LABEL_DIR/autotagging_moodtheme-<split>.tsv` into `FEATURE_DIR/<split>.npz`."""
-    feature_dir = Path(feature_dir)
-    return SplitFiles(csv=feature_dir / f"{split}.csv", tsv=split_tsv(label_dir, split), npz=feature_dir / f"{split}.npz")
+    """`FEATURE_DIR/<split>.csv` (or its shards `<split>-K-of-N.csv`) with `LABEL_DIR/autotagging_moodtheme-<split>.tsv`
+    into `FEATURE_DIR/<split>.npz`."""
+    return SplitFiles(csvs=split_csvs(feature_dir, split), tsv=split_tsv(label_dir, split),
+                      npz=Path(feature_dir) / f"{split}.npz")
 
 
 def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
@@ -338,7 +374,7 @@ def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
     """
     train_tsv = split_tsv(label_dir, "train")
     jobs = [split_files(feature_dir, label_dir, split) for split in splits]
-    inputs = [train_tsv] + [path for job in jobs for path in (job.tsv, job.csv)]
+    inputs = [train_tsv] + [path for job in jobs for path in (job.tsv, *job.csvs)]
     missing = next((path for path in inputs if not path.is_file()), None)
     if missing is not None:
         raise AugliError(f"missing input file {missing}")
@@ -347,15 +383,16 @@ def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
     for job in jobs:
         tracks = read_split(job.tsv)
         labels = binarize(tracks, tags, source=job.tsv)
-        width = read_header(job.csv)
-        index = index_csv(job.csv, tracks, job.tsv.name)
+        width = common_width(job.csvs)
+        index = index_csvs(job.csvs, tracks, job.tsv.name)
         if index.ignored_tracks:
-            click.echo(f"Warning: {job.csv} has {index.ignored_tracks} track(s) that {job.tsv.name} does not list; "
-                       f"they are ignored", err=True)
-        indexed.append((job, tracks, labels, width, index, extraction_record(job.csv)))
+            click.echo(f"Warning: {_they_have(job.csvs)} {index.ignored_tracks} track(s) that {job.tsv.name} does not "
+                       f"list; they are ignored", err=True)
+        extraction = merged_record(job.csvs, [extraction_record(csv_path) for csv_path in job.csvs], RUN_CONTROL_OPTIONS)
+        indexed.append((job, tracks, labels, width, index, extraction))
     with contextlib.ExitStack() as outputs:
         for job, tracks, labels, width, index, extraction in indexed:
-            features = parse_features(job.csv, index, width)
+            features = parse_features(job.csvs, index, width)
             handle = outputs.enter_context(atomic_open(job.npz, "wb"))
             save_sequences(handle, [track.path for track in tracks], labels, features, tags, compress,
                            extraction)

@@ -5,6 +5,7 @@ the chain into transform_features.py build the real Keras VGG16.
 """
 
 import csv
+import functools
 import hashlib
 import json
 import subprocess
@@ -23,6 +24,7 @@ from augli.data import TSV_COLUMNS, label_csv, read_split
 from augli.deepspectrum import chunk_spans, timestamp
 from augli.errors import AugliError
 from augli.sequences import load_sequences
+from augli.shards import Shard, parse_shard, shard_slice, take_shard
 from augli.spectrogram_image import (IMAGE_SIZE_PX, NETWORK_SIZE_PX, colour_table, fft_size, mel_db, render_matplotlib,
                                      render_numpy, resize_for_network)
 from conftest import REPO
@@ -284,15 +286,21 @@ def test_missing_imagenet_weights_name_the_file_and_the_cache_folder(tmp_path, m
         load_vgg16("imagenet", "fc2")
 
 
-def test_real_vgg16_csv_goes_through_transform_features_into_npz(audio, tmp_path):
-    split_dir = tmp_path / "split"
+def write_training_split(folder, names):
+    """(LABEL_DIR with autotagging_moodtheme-train.tsv listing `names`, DeepSpectrum's label file of it)."""
+    split_dir = folder / "split"
     split_dir.mkdir()
-    names = ["48/948.wav", "49/1049.flac"]
     (split_dir / "autotagging_moodtheme-train.tsv").write_text(
         "\t".join(TSV_COLUMNS) + "\n" + "".join(f"{i}\tartist\talbum\t{name}\t30.0\tmood/theme---calm\tmood/theme---sad\n"
                                                 for i, name in enumerate(names)))
-    labels = tmp_path / "train-labels.csv"
+    labels = folder / "train-labels.csv"
     labels.write_text(label_csv(read_split(split_dir / "autotagging_moodtheme-train.tsv")))
+    return split_dir, labels
+
+
+def test_real_vgg16_csv_goes_through_transform_features_into_npz(audio, tmp_path):
+    names = ["48/948.wav", "49/1049.flac"]
+    split_dir, labels = write_training_split(tmp_path, names)
     features = tmp_path / "features"
 
     # -e 5: every track gives one 5 s window, as transform_features needs the same count for all.
@@ -312,6 +320,59 @@ def test_real_vgg16_csv_goes_through_transform_features_into_npz(audio, tmp_path
     record = json.loads((features / "train.json").read_text())
     assert load_sequences(features / "train.npz").extraction == record
     assert record["options"]["window_size_and_hop"] == ["5", "5"] and record["network"]["seed"] == 42
+
+
+def test_shards_are_array_split_slices_in_order():
+    for length in range(8):
+        for count in range(1, 5):
+            slices = [list(range(length))[shard_slice(length, Shard(index, count))] for index in range(1, count + 1)]
+            assert slices == [list(part) for part in np.array_split(np.arange(length), count)]
+            assert sum(slices, []) == list(range(length))  # disjoint, in order, together everything
+            assert max(map(len, slices)) - min(map(len, slices)) <= 1
+    assert [len(take_shard(list(range(10)), Shard(index, 4))) for index in range(1, 5)] == [3, 3, 2, 2]
+    assert take_shard([1, 2], None) == [1, 2]
+    with pytest.raises(AugliError, match="--shard 4/4: 3 track"):
+        take_shard([1, 2, 3], Shard(4, 4))
+    assert parse_shard("2/3") == Shard(2, 3) and str(Shard(2, 3)) == "2/3"
+    for bad in ("0/2", "3/2", "1/0", "2", "a/2", "-1/2", "1/2/3", ""):
+        with pytest.raises(ValueError):
+            parse_shard(bad)
+
+
+def test_three_shards_transform_to_the_unsharded_npz(audio, tmp_path, monkeypatch):
+    names = sorted(TRACKS) + ["51/unlisted.wav"]
+    split_dir, labels = write_training_split(tmp_path, names)
+    features = tmp_path / "features"
+    monkeypatch.setattr(deepspectrum, "load_network", functools.cache(deepspectrum.load_network))  # one VGG16 for all runs
+
+    def extract(output, *shard):
+        # -bs 1: on CPU a picture's fc2 values can change in the last bit with the batch it shares.
+        result = run([audio, "-t", 5, 5, "-e", 5, "-cm", "magma", "-nl", "-lf", labels, "-o", output, "--weights", "none",
+                      "-np", 1, "-bs", 1, *shard])
+        assert result.exit_code == 0, result.output
+        return output.read_text().splitlines()
+
+    def transform():
+        result = CliRunner().invoke(transform_features.main, [str(features), str(split_dir), "--splits", "train"])
+        assert result.exit_code == 0, result.output
+        return (features / "train.npz").read_bytes()
+
+    unsharded_rows = extract(features / "train.csv")
+    unsharded_npz = transform()
+    for path in ("train.csv", "train.json", "train.npz"):
+        (features / path).unlink()
+    shard_rows = [extract(features / f"train-{index}-of-3.csv", "--shard", f"{index}/3") for index in (1, 2, 3)]
+
+    assert [[row.split(",")[0] for row in rows[1:]] for rows in shard_rows] == [names[:2], names[2:3], names[3:]]
+    assert [row for rows in shard_rows for row in rows[1:]] == unsharded_rows[1:]
+    assert json.loads((features / "train-2-of-3.json").read_text())["options"]["shard"] == "2/3"
+    assert transform() == unsharded_npz  # the merged extraction record included
+
+    (features / "train-2-of-3.csv").unlink()
+    result = CliRunner().invoke(transform_features.main, [str(features), str(split_dir), "--splits", "train"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (f"Error: missing shard {features / 'train-2-of-3.csv'}: "
+                                              "all 3 shards of train are needed")
 
 
 def test_resume_finishes_an_interrupted_run_as_if_uninterrupted(audio, label_file, tmp_path, monkeypatch):
@@ -348,6 +409,23 @@ def test_resume_finishes_an_interrupted_run_as_if_uninterrupted(audio, label_fil
     assert '"resume": true' in (tmp_path / "resumed.json").read_text()
 
 
+def test_an_interrupted_shard_resumes_as_the_same_shard_only(audio, label_file, tmp_path, monkeypatch):
+    output = tmp_path / "train-1-of-2.csv"
+    command = [audio, *SEED_FLAGS, "-lf", label_file, "-o", output, "-np", 1, "-bs", 1]
+    monkeypatch.setattr(deepspectrum, "load_network", lambda weights, layer: StandInNetwork(fail_after_calls=5))
+    assert run([*command, "--shard", "1/2"]).exit_code != 0  # interrupted on the second track of the shard
+    partial = tmp_path / "train-1-of-2.csv.part"
+    assert [line.split(",")[0] for line in partial.read_text().splitlines()[1:]] == ["48/948.wav"] * 5
+
+    refused = run([*command, "--shard", "2/2", "--resume"])
+    assert refused.exit_code == 1 and "cannot resume: shard is '2/2' now but '1/2'" in refused.output
+    monkeypatch.setattr(deepspectrum, "load_network", lambda weights, layer: StandInNetwork())
+    resumed = run([*command, "--shard", "1/2", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "wrote 6 rows of 2 tracks" in resumed.output
+    assert [line.split(",")[0] for line in output.read_text().splitlines()[1:]] == ["48/948.wav"] * 5 + ["49/1049.flac"]
+
+
 def test_unreadable_audio_stops_the_run_unless_skipped(audio, label_file, tmp_path, stand_in):
     (audio / "49" / "1049.flac").write_bytes(b"not audio at all")
     output = tmp_path / "out.csv"
@@ -381,6 +459,7 @@ def test_audio_shorter_than_one_fft_window_is_refused(audio, label_file, tmp_pat
     ("no -nl", "pass -nl: only feature CSVs without label columns are written"),
     ("unknown colour map", "-cm 'magmaa' is not a matplotlib colour map"),
     ("nothing to resume", "nothing to resume: {tmp}/out.csv.part and {tmp}/out.json.part must both exist"),
+    ("more shards than tracks", "--shard 4/4: 3 track(s) cannot be split into 4 shards"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(audio, label_file, tmp_path, stand_in, case, message):
     labels, output, flags = label_file, tmp_path / "out.csv", list(SEED_FLAGS)
@@ -401,6 +480,8 @@ def test_bad_input_is_one_line_and_writes_nothing(audio, label_file, tmp_path, s
         flags[flags.index("magma")] = "magmaa"
     elif case == "nothing to resume":
         flags.append("--resume")
+    elif case == "more shards than tracks":
+        flags += ["--shard", "4/4"]
     before = sorted(tmp_path.rglob("*"))
 
     result = run([audio, *flags, "-lf", labels, "-o", output, "-np", 1])
@@ -418,6 +499,8 @@ def test_options_are_checked_before_anything_runs(audio, tmp_path):
     assert result.exit_code == 2 and "is neither 'imagenet', 'none' nor a weights file" in result.output
     result = run([audio, "-t", 5, 5, "-en", "resnet50", "-nl", "-o", tmp_path / "out.csv"])
     assert result.exit_code == 2
+    result = run([audio, "-t", 5, 5, "-nl", "-o", tmp_path / "out.csv", "--shard", "3/2"])
+    assert result.exit_code == 2 and "Invalid value for '--shard': '3/2': K must be between 1 and N" in result.output
 
 
 def test_help_starts_no_tensorflow():

@@ -1,6 +1,8 @@
 """transform_features: DeepSpectrum CSV -> npz, exact values, streaming parser edge cases, every bad input."""
 
+import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -322,8 +324,104 @@ def test_file_changed_between_passes(dataset):
     feature_dir, label_dir, rows = dataset
     csv_path = feature_dir / "train.csv"
     tracks = read_split(label_dir / "autotagging_moodtheme-train.tsv")
-    index = features.index_csv(csv_path, tracks, "train.tsv")
+    index = features.index_csvs([csv_path], tracks, "train.tsv")
     with csv_path.open("a") as handle:
         handle.write(f"99/999.mp3,9,{','.join(['0.0'] * WIDTH)}\n")
     with pytest.raises(AugliError, match="changed while it was read: it has more lines than when it was indexed"):
-        features.parse_features(csv_path, index, WIDTH)
+        features.parse_features([csv_path], index, WIDTH)
+
+
+WHOLE_RECORD = {"options": {"output": "features/train.csv", "shard": None, "colour_map": "magma", "number_of_processes": 2},
+                "network": {"weights": "none", "seed": 42}, "git_commit": "0123abc", "tracks": 4, "rows": 12,
+                "skipped": ["60/1.mp3: unreadable"]}
+
+
+def write_record(csv_path, record):
+    csv_path.with_suffix(".json").write_text(json.dumps(record))
+
+
+def cut_into_shards(csv_path, count):
+    """Replace the CSV (and its record) by `count` shards of its lines beside it, as `--shard K/count` writes them."""
+    header, *lines = csv_path.read_bytes().splitlines(keepends=True)
+    parts = np.array_split(np.arange(len(lines)), count)
+    tracks = np.array_split(np.arange(WHOLE_RECORD["tracks"]), count)
+    for index, (part, shard_tracks) in enumerate(zip(parts, tracks), start=1):
+        path = csv_path.with_name(f"{csv_path.stem}-{index}-of-{count}.csv")
+        path.write_bytes(header + b"".join(lines[line] for line in part))
+        options = {**WHOLE_RECORD["options"], "output": f"features/{path.name}", "shard": f"{index}/{count}"}
+        write_record(path, {**WHOLE_RECORD, "options": options, "tracks": len(shard_tracks), "rows": len(part),
+                            "skipped": WHOLE_RECORD["skipped"] if index == 1 else []})
+    csv_path.unlink()
+    csv_path.with_suffix(".json").unlink()
+
+
+@pytest.mark.parametrize("count, they_have", [(3, "train-1-of-3.csv to train-3-of-3.csv have"), (1, "train-1-of-1.csv has")])
+def test_shards_give_the_npz_of_the_whole_csv(dataset, count, they_have):
+    feature_dir, label_dir, _ = dataset
+    write_record(feature_dir / "train.csv", WHOLE_RECORD)
+    assert run(feature_dir, label_dir, "--splits", "train").exit_code == 0
+    whole = (feature_dir / "train.npz").read_bytes()
+    cut_into_shards(feature_dir / "train.csv", count)  # the dataset interleaves windows: tracks span shards
+
+    result = run(feature_dir, label_dir, "--splits", "train")
+
+    assert result.exit_code == 0, result.output
+    assert (feature_dir / "train.npz").read_bytes() == whole
+    assert (f"Warning: {feature_dir}/{they_have} 1 track(s) that "
+            "autotagging_moodtheme-train.tsv does not list") in result.stderr
+
+
+def test_shards_may_differ_in_run_control_options_which_the_merged_record_lists():
+    records = [{**WHOLE_RECORD, "options": {**WHOLE_RECORD["options"], "output": f"f/train-{index}-of-2.csv",
+                                            "shard": f"{index}/2", "number_of_processes": processes}}
+               for index, processes in ((1, 2), (2, 16))]
+    merged = features.merged_record([Path("train-1-of-2.csv"), Path("train-2-of-2.csv")], records,
+                                    features.RUN_CONTROL_OPTIONS)
+    assert merged["options"] == {**WHOLE_RECORD["options"], "output": "f/train.csv", "number_of_processes": [2, 16]}
+    assert merged["tracks"] == 8 and merged["skipped"] == WHOLE_RECORD["skipped"] * 2
+
+
+def change_record(name, change):
+    def apply(feature_dir):
+        path = feature_dir / name
+        record = json.loads(path.read_text())
+        change(record)
+        path.write_text(json.dumps(record))
+    return apply
+
+
+@pytest.mark.parametrize("case, message", [
+    (lambda folder: (folder / "train-1-of-3.csv").rename(folder / "train-1-of-2.csv"),
+     "shards of different counts in {dir}: train-1-of-2.csv, train-2-of-3.csv, train-3-of-3.csv"),
+    (lambda folder: (folder / "train.csv").write_text(""),
+     "both {dir}/train.csv and shards of it (train-1-of-3.csv, ...) are there: keep one or the other"),
+    (lambda folder: (folder / "train-4-of-3.csv").write_text(""), "{dir}/train-4-of-3.csv names shard 4/3, which does not exist"),
+    (change_record("train-2-of-3.json", lambda record: record["network"].update(weights="imagenet")),
+     "{dir}/train-2-of-3.json and {dir}/train-1-of-3.json differ in network.weights: the shards of one split must "
+     "come from one extraction"),
+    (change_record("train-3-of-3.json", lambda record: record["options"].update(colour_map="viridis")),
+     "{dir}/train-3-of-3.json and {dir}/train-1-of-3.json differ in options.colour_map: the shards of one split must "
+     "come from one extraction"),
+    (change_record("train-2-of-3.json", lambda record: record["options"].update(shard="3/3")),
+     "{dir}/train-2-of-3.json records shard 3/3, but the name train-2-of-3.csv says 2/3"),
+    (lambda folder: (folder / "train-3-of-3.json").unlink(),
+     "{dir}/train-3-of-3.json is missing, yet the other shards of the split have their record"),
+    (lambda folder: rewrite_line(folder / "train-3-of-3.csv", 1, lambda line: line.rsplit(",", 1)[0]),
+     f"{{dir}}/train-3-of-3.csv has {WIDTH - 1} features per row, {{dir}}/train-1-of-3.csv has {WIDTH}"),
+])
+def test_bad_shards_are_refused(dataset, case, message):
+    feature_dir, label_dir, _ = dataset
+    write_record(feature_dir / "train.csv", WHOLE_RECORD)
+    cut_into_shards(feature_dir / "train.csv", 3)
+    case(feature_dir)
+    result = run(feature_dir, label_dir)
+    assert result.exit_code == 1
+    assert error_line(result) == f"Error: {message.format(dir=feature_dir)}"
+    assert not list(feature_dir.glob("*.npz"))
+
+
+def test_a_shards_record_beside_the_whole_csv_is_refused(dataset):
+    feature_dir, label_dir, _ = dataset
+    write_record(feature_dir / "train.csv", {**WHOLE_RECORD, "options": {**WHOLE_RECORD["options"], "shard": "1/2"}})
+    result = run(feature_dir, label_dir)
+    assert error_line(result) == f"Error: {feature_dir / 'train.json'} records shard 1/2, but the name train.csv says none"
