@@ -53,7 +53,7 @@ case $scale in
         ;;
     smoke)
         LABELS=$ROOT/labels
-        CRNN=(-w 1 -e 2 -ftp 0.5 -vw none -ru 4 -rl 1 -bs 2 -nw 1 --quiet)
+        CRNN=(-w 1 -e 1 -ftp 0 -vw none -ru 4 -rl 1 -bs 2 -nw 1 --quiet)
         DS_1S=(-e 1 --weights none)
         DS_5S=(-e 5 --weights none)
         RNN=(-e 2 -ru 4 -rl 1 -bs 2 --quiet)
