@@ -1,6 +1,7 @@
 """Paths to the shipped fixtures (see fixtures/SOURCE.md), helpers shared by the tests, and the smoke run."""
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -44,11 +45,28 @@ def assert_refused(command, args, message, path, exit_code=1):
     assert not path.exists()
 
 
-def reproduce(*arguments, cwd=REPO):
-    """Run reproduce.sh with this interpreter's folder first on PATH, so that `python` is the project's."""
+def reproduce_command(*arguments):
+    """reproduce.sh's command line and environment: this interpreter's folder first on PATH, so that `python` is
+    the project's."""
     environment = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(["bash", str(REPO / "reproduce.sh"), *map(str, arguments)], cwd=cwd, env=environment,
-                          capture_output=True, text=True)
+    return ["bash", str(REPO / "reproduce.sh"), *map(str, arguments)], environment
+
+
+def reproduce(*arguments, cwd=REPO):
+    command, environment = reproduce_command(*arguments)
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True)
+
+
+# --- the smoke run ------------------------------------------------------------------------------------------
+# `reproduce.sh --smoke` starts 20 processes, each mostly on one core and mostly starting TensorFlow: minutes.
+# It is started in the background at the session's start and the tests that need it run last, so that the
+# other tests use the second core meanwhile.
+
+SMOKE_FIXTURE = "smoke_run"
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: SMOKE_FIXTURE in item.fixturenames)  # stable: otherwise the order stays
 
 
 @dataclass(frozen=True)
@@ -59,14 +77,45 @@ class SmokeRun:
     result: subprocess.CompletedProcess
 
 
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory):
-    """`reproduce.sh --smoke` on a toy dataset, run once per session (its 20 processes take minutes): the
-    end-to-end test checks its files, and test_tag tags with the models it trained."""
+@dataclass(frozen=True)
+class StartedSmokeRun:
+    root: Path
+    out: Path
+    splits: dict
+    process: subprocess.Popen
+    stdout: Path
+    stderr: Path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def smoke_run_in_background(request, tmp_path_factory):
+    """The smoke run on a toy dataset, started before the first test if any selected test needs it; stopped
+    (the whole process group) if the session ends before it does."""
+    if not any(SMOKE_FIXTURE in item.fixturenames for item in request.session.items):
+        yield None
+        return
     folder = tmp_path_factory.mktemp("smoke")
     root, out = folder / "MEDIAEVAL19", folder / "build"
     splits = make_toy_dataset(root, SMOKE_SIZES, duration_s=SMOKE_DURATION_S, n_tags=SMOKE_TAGS)
-    return SmokeRun(root, out, splits, reproduce("--smoke", root, out))
+    command, environment = reproduce_command("--smoke", root, out)
+    stdout, stderr = folder / "stdout.txt", folder / "stderr.txt"
+    with open(stdout, "w") as out_file, open(stderr, "w") as err_file:
+        process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out_file, stderr=err_file,
+                                   start_new_session=True)
+    yield StartedSmokeRun(root, out, splits, process, stdout, stderr)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def smoke_run(smoke_run_in_background):
+    """The finished smoke run: the end-to-end test checks its files, and test_tag tags with the models it trained."""
+    started = smoke_run_in_background
+    returncode = started.process.wait()
+    result = subprocess.CompletedProcess(started.process.args, returncode, started.stdout.read_text(),
+                                         started.stderr.read_text())
+    return SmokeRun(started.root, started.out, started.splits, result)
 
 
 def assert_smoke_run_succeeded(run):
