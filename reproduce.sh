@@ -9,7 +9,7 @@
 #   --paper  the paper's settings (the default): the real data, a GPU, days
 #   --toy    the same commands with options appended that make them small: few epochs, short
 #            windows, small RNNs, random VGGish and VGG16 weights (for the toy data, minutes on a CPU)
-#   --smoke  smaller still: one or two epochs, for the end-to-end test
+#   --smoke  smaller still: one or two epochs, no extraction workers, for the end-to-end test
 #   --print  print the commands instead of running them
 #   --from N start at the N-th command (after fixing what stopped a run there)
 # Run it from the repository root, with the project's python first on PATH.
@@ -53,9 +53,9 @@ case $scale in
         ;;
     smoke)
         LABELS=$ROOT/labels
-        CRNN=(-w 1 -e 2 -ftp 0.5 -vw none -ru 4 -rl 1 -bs 2 -nw 1 --quiet)
-        DS_1S=(-e 1 --weights none)
-        DS_5S=(-e 5 --weights none)
+        CRNN=(-w 1 -e 1 -ftp 0 -vw none -ru 4 -rl 1 -bs 2 -nw 1 --quiet)
+        DS_1S=(-e 1 --weights none -np 1)
+        DS_5S=(-e 5 --weights none -np 1)
         RNN=(-e 2 -ru 4 -rl 1 -bs 2 --quiet)
         ;;
 esac

@@ -1,8 +1,16 @@
-"""Paths to the shipped fixtures (see fixtures/SOURCE.md) and helpers shared by the tests."""
+"""Paths to the shipped fixtures (see fixtures/SOURCE.md), helpers shared by the tests, and the smoke run."""
 
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
+
+from augli.toy import make_toy_dataset
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -11,6 +19,9 @@ DATASET = MEP / "mtg-jamendo-dataset"
 SPLIT_0 = DATASET / "data" / "splits" / "split-0"
 RESULTS = DATASET / "results" / "mediaeval"
 SUBMISSIONS = FIXTURES / "mediaeval2019-task" / "submissions"
+SMOKE_SIZES = {"train": 6, "validation": 4, "test": 4}
+SMOKE_TAGS = 4
+SMOKE_DURATION_S = 6.0
 
 
 def read_result_table(path):
@@ -32,6 +43,83 @@ def assert_refused(command, args, message, path, exit_code=1):
     assert result.output.splitlines()[-1] == f"Error: {message}"
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not path.exists()
+
+def reproduce_command(*arguments):
+    """reproduce.sh's command line and environment: this interpreter's folder first on PATH, so that `python` is
+    the project's."""
+    environment = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
+    return ["bash", str(REPO / "reproduce.sh"), *map(str, arguments)], environment
+
+
+def reproduce(*arguments, cwd=REPO):
+    command, environment = reproduce_command(*arguments)
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True)
+
+
+# --- the smoke run ------------------------------------------------------------------------------------------
+# `reproduce.sh --smoke` starts 20 processes, each mostly on one core and mostly starting TensorFlow: minutes.
+# It is started in the background at the session's start and the tests that need it run last, so that the
+# other tests use the second core meanwhile.
+
+SMOKE_FIXTURE = "smoke_run"
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: SMOKE_FIXTURE in item.fixturenames)  # stable: otherwise the order stays
+
+
+@dataclass(frozen=True)
+class SmokeRun:
+    root: Path  # the toy DATA_ROOT
+    out: Path  # the OUTPUT_DIR: fusion/ and fusion-results/
+    splits: dict  # {split: tracks}, as make_toy_dataset drew them
+    result: subprocess.CompletedProcess
+
+
+@dataclass(frozen=True)
+class StartedSmokeRun:
+    root: Path
+    out: Path
+    splits: dict
+    process: subprocess.Popen
+    stdout: Path
+    stderr: Path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def smoke_run_in_background(request, tmp_path_factory):
+    """The smoke run on a toy dataset, started before the first test if any selected test needs it; stopped
+    (the whole process group) if the session ends before it does."""
+    if not any(SMOKE_FIXTURE in item.fixturenames for item in request.session.items):
+        yield None
+        return
+    folder = tmp_path_factory.mktemp("smoke")
+    root, out = folder / "MEDIAEVAL19", folder / "build"
+    splits = make_toy_dataset(root, SMOKE_SIZES, duration_s=SMOKE_DURATION_S, n_tags=SMOKE_TAGS)
+    command, environment = reproduce_command("--smoke", root, out)
+    stdout, stderr = folder / "stdout.txt", folder / "stderr.txt"
+    with open(stdout, "w") as out_file, open(stderr, "w") as err_file:
+        process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out_file, stderr=err_file,
+                                   start_new_session=True)
+    yield StartedSmokeRun(root, out, splits, process, stdout, stderr)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def smoke_run(smoke_run_in_background):
+    """The finished smoke run: the end-to-end test checks its files, and test_tag tags with the models it trained."""
+    started = smoke_run_in_background
+    returncode = started.process.wait()
+    result = subprocess.CompletedProcess(started.process.args, returncode, started.stdout.read_text(),
+                                         started.stderr.read_text())
+    return SmokeRun(started.root, started.out, started.splits, result)
+
+
+def assert_smoke_run_succeeded(run):
+    assert run.result.returncode == 0, run.result.stdout[-3000:] + run.result.stderr[-3000:]
+
 
 # Tests of tf.distribute need several devices; TensorFlow can split its CPU only before it starts,
 # so the whole session runs with two logical CPU devices. Ops are placed on the first unless a test

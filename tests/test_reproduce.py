@@ -1,34 +1,20 @@
 """reproduce.sh: the README's commands are the ones it runs, and the whole pipeline runs end to end on toy data."""
 
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from augli import data
 from augli.metrics import METRICS
-from augli.toy import make_toy_dataset
-from conftest import REPO
+from conftest import REPO, SMOKE_SIZES, SMOKE_TAGS, assert_smoke_run_succeeded, reproduce
 
-SCRIPT = REPO / "reproduce.sh"
 MODELS = ["crnn/lstm", "crnn/bilstm", "crnn/gru"] + [
     f"DeepSpectrum/{window}/{rnn}" for window in ("1s", "5s") for rnn in ("lstm", "bilstm", "gru")]
 EXPERIMENT_FILES = ["config.json", "history.csv", "checkpoints/best.weights.h5", "predictions.npy", "decisions.npy",
                     "thresholds.tsv", "validation-predictions.npy", "evaluation-on-test.tsv"]
 FUSION_GROUPS = ["all", "crnn", "ds", "ds-1s", "ds-5s"]
 FUSION_GROUP_FILES = ["predictions.npy", "thresholds.txt", "decisions.npy", "eval-on-test.tsv"]
-SMOKE_SIZES = {"train": 6, "validation": 4, "test": 4}
-SMOKE_TAGS = 4
-
-
-def reproduce(*arguments, cwd=REPO):
-    """Run reproduce.sh with this interpreter's folder first on PATH, so that `python` is the project's."""
-    environment = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(["bash", str(SCRIPT), *map(str, arguments)], cwd=cwd, env=environment,
-                          capture_output=True, text=True)
 
 
 def printed(*arguments):
@@ -85,11 +71,9 @@ def test_it_refuses_to_run_outside_the_repository_root(tmp_path):
 
 @pytest.mark.skipif(not ((REPO / "crnn.py").is_file() and (REPO / "deepspectrum_features.py").is_file()),
                     reason="needs crnn.py and deepspectrum_features.py")
-def test_smoke_run_writes_every_file_the_readme_names(tmp_path):
-    root, out = tmp_path / "MEDIAEVAL19", tmp_path / "build"
-    splits = make_toy_dataset(root, SMOKE_SIZES, duration_s=6.0, n_tags=SMOKE_TAGS)
-    result = reproduce("--smoke", root, out)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+def test_smoke_run_writes_every_file_the_readme_names(smoke_run):
+    assert_smoke_run_succeeded(smoke_run)
+    root, out, splits, result = smoke_run.root, smoke_run.out, smoke_run.splits, smoke_run.result
 
     for track in (track for tracks in splits.values() for track in tracks):
         assert (root / "wav" / track.path.replace(".mp3", ".wav")).is_file()

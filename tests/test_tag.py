@@ -1,7 +1,7 @@
-"""tag.py on models trained through the CLIs: a CRNN (crnn.py) and a DeepSpectrum RNN (deepspectrum_features.py ->
-transform_features.py -> train_rnn.py), both on the generated textures of test_crnn, tiny and with random
-pretrained weights. Tagging the test split's audio must give back each model's own test predictions
-and fusion.py's fused ones.
+"""tag.py on models trained through the CLIs: reproduce.sh --smoke's CRNN (crnn.py) and its DeepSpectrum RNN on
+1 s windows (deepspectrum_features.py -> transform_features.py -> train_rnn.py), tiny and with random pretrained
+weights, on the toy dataset (the session's smoke run: no second training). Tagging the test split's mp3s must give
+back each model's own test predictions and fusion.py's fused ones.
 """
 
 import json
@@ -12,24 +12,17 @@ import pytest
 import soundfile
 from click.testing import CliRunner
 
-import crnn
-import deepspectrum_features
 import fusion
 import tag
-import train_rnn
-import transform_features
-from augli.data import TSV_COLUMNS
-from augli import tagging
+from augli import data, tagging
 from augli.tagging import WindowScores, fused_taggram, load_models, tag_files
-from test_crnn import TAGS, texture_track
+from augli.toy import TOY_TAGS
+from conftest import SMOKE_TAGS, assert_smoke_run_succeeded
 
 RATE = 16000
-SIZES = {"train": 8, "validation": 6, "test": 4}
-WINDOW_S = 2
-CRNN_FLAGS = ["-vw", "none", "-e", "1", "-w", str(WINDOW_S), "-ru", "8", "-rl", "1", "-bs", "4", "-nw", "1", "--quiet"]
-DS_FLAGS = ["-t", str(WINDOW_S), str(WINDOW_S), "-s", "0", "-e", str(WINDOW_S), "-en", "VGG16", "-fl", "fc2", "-cm",
-            "magma", "-nl", "--weights", "none", "-np", "1"]
-RNN_FLAGS = ["-e", "1", "-ru", "8", "-rl", "1", "-bs", "4", "--quiet"]
+TAGS = TOY_TAGS[:SMOKE_TAGS]
+WINDOW_S = 1  # the smoke run's CRNN window and the DeepSpectrum window of the model used here
+MODELS = ("crnn/gru", f"DeepSpectrum/{WINDOW_S}s/gru")
 
 
 def invoke(command, *arguments):
@@ -39,50 +32,18 @@ def invoke(command, *arguments):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """The split's audio (TSV PATHs are the wav names, so both pipelines find them), one model of each kind, the fusion."""
+def trained(smoke_run, tmp_path_factory):
+    """One model of each kind from the smoke run, in a base folder of their own, fused; the test split's audio."""
+    assert_smoke_run_succeeded(smoke_run)
     root = tmp_path_factory.mktemp("tag")
-    mep = root / "MEDIAEVAL19"
-    wav_dir = mep / "wav"
-    split_dir = mep / "mtg-jamendo-dataset" / "data" / "splits" / "split-0"
-    split_dir.mkdir(parents=True)
-    (mep / "mtg-jamendo-dataset" / "data" / "tags").mkdir(parents=True)
-    (mep / "mtg-jamendo-dataset" / "data" / "tags" / "moodtheme_split.txt").write_text("\n".join(TAGS) + "\n")
-    rng = np.random.default_rng(0)
-    tsvs, names = {}, {}
-    for split, count in SIZES.items():
-        lines, labels, names[split] = ["\t".join(TSV_COLUMNS)], [], []
-        for track in range(count):
-            path = f"{track % 2:02d}/{split}{track}.wav"
-            tags = [tagname for index, tagname in enumerate(TAGS) if index == track % len(TAGS)]
-            seconds = rng.uniform(3, 5)
-            (wav_dir / path).parent.mkdir(parents=True, exist_ok=True)
-            soundfile.write(wav_dir / path, texture_track(tags, seconds, rng), RATE, subtype="PCM_16")
-            lines.append("\t".join([str(track), "artist", "album", path, f"{seconds:.1f}", *tags]))
-            labels.append([tagname in tags for tagname in TAGS])
-            names[split].append(path)
-        tsvs[split] = split_dir / f"autotagging_moodtheme-{split}.tsv"
-        tsvs[split].write_text("\n".join(lines) + "\n")
-        if split == "test":
-            truth = mep / "mtg-jamendo-dataset" / "results" / "mediaeval" / "groundtruth.npy"
-            truth.parent.mkdir(parents=True)
-            np.save(truth, np.array(labels))
     base = root / "fusion"
-    invoke(crnn, "-mep", mep, "-ebp", base / "crnn" / "gru", "-tr", tsvs["train"], "-v", tsvs["validation"],
-           "-te", tsvs["test"], "--audio-dir", wav_dir, *CRNN_FLAGS)
-    # One extraction of every track (one VGG16 build); each split's CSV is a copy, which transform_features
-    # reads for that split's tracks only.
-    features = root / "features"
-    invoke(deepspectrum_features, wav_dir, *DS_FLAGS, "-o", features / "all.csv")
-    for split in SIZES:
-        for suffix in (".csv", ".json"):
-            shutil.copy(features / f"all{suffix}", features / f"{split}{suffix}")
-    invoke(transform_features, features, split_dir)
-    invoke(train_rnn, "-mep", mep, "-ebp", base / "DeepSpectrum" / "2s" / "gru", "-tr", features / "train.npz",
-           "-v", features / "validation.npz", "-te", features / "test.npz", *RNN_FLAGS)
-    invoke(fusion, "-mep", mep, "-fbp", base, "-o", root / "fused", "--thresholds", "validation")
-    test_audio = [wav_dir / name for name in names["test"]]
-    return {"base": base, "fused": root / "fused", "audio": test_audio, "val": tsvs["validation"], "root": root}
+    for model in MODELS:
+        shutil.copytree(smoke_run.out / "fusion" / model, base / model)
+    invoke(fusion, "-mep", smoke_run.root, "-fbp", base, "-o", root / "fused", "--thresholds", "validation")
+    tracks = data.read_split(data.split_tsv(data.split_dir(smoke_run.root), "test"))
+    test_audio = [smoke_run.root / "audio" / track.path for track in tracks]
+    features = smoke_run.root / "features" / "DeepSpectrum" / f"{WINDOW_S}s"
+    return {"base": base, "fused": root / "fused", "audio": test_audio, "features": features, "root": root}
 
 
 @pytest.fixture(scope="module")
@@ -102,13 +63,13 @@ def cached_models(trained, loaded, monkeypatch):
 
 def test_each_model_and_the_fusion_reproduce_their_test_predictions(trained, loaded, cached_models):
     base = trained["base"]
-    config = json.loads((base / "DeepSpectrum" / "2s" / "gru" / "config.json").read_text())
+    config = json.loads((base / MODELS[1] / "config.json").read_text())
     extraction = config["input_pipeline"]["features"]["test"]
     assert extraction["options"]["window_size_and_hop"] == [str(WINDOW_S)] * 2 and extraction["network"]["seed"] == 42
-    assert extraction == json.loads((trained["root"] / "features" / "all.json").read_text())
+    assert extraction == json.loads((trained["features"] / "test.json").read_text())
 
     models, vgg16_networks = loaded
-    assert [model.folder for model in models] == [base / "DeepSpectrum" / "2s" / "gru", base / "crnn" / "gru"]
+    assert [model.folder for model in models] == [base / MODELS[1], base / MODELS[0]]
     results, skipped = tag_files(models, vgg16_networks, trained["audio"], None, quiet=True)
     assert skipped == []
     for index, model in enumerate(models):
@@ -183,7 +144,7 @@ def test_bad_files_are_skipped_and_listed(trained, cached_models, tmp_path):
     ("no models", "no predictions.npy below"),
     ("no weights", "has no checkpoints/best.weights.h5"),
     ("no provenance", "records no input_pipeline"),
-    ("other tags", "has 3 tags in another order"),
+    ("other tags", f"has {SMOKE_TAGS} tags in another order"),
     ("no extraction record", "records no extraction settings for the test features"),
 ])
 def test_bad_models_are_one_line(trained, tmp_path, case, message):
@@ -201,8 +162,8 @@ def test_bad_models_are_one_line(trained, tmp_path, case, message):
         del config["input_pipeline"]
         (model / "config.json").write_text(json.dumps(config))
     elif case == "no extraction record":
-        deepspectrum = base / "DeepSpectrum" / "2s" / "gru"  # found first
-        shutil.copytree(trained["base"] / "DeepSpectrum" / "2s" / "gru", deepspectrum)
+        deepspectrum = base / MODELS[1]  # found first
+        shutil.copytree(trained["base"] / MODELS[1], deepspectrum)
         config = json.loads((deepspectrum / "config.json").read_text())
         config["input_pipeline"]["features"]["test"] = None  # as for an npz made from a CSV without its OUT.json
         (deepspectrum / "config.json").write_text(json.dumps(config))
