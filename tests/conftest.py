@@ -44,6 +44,7 @@ def assert_refused(command, args, message, path, exit_code=1):
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not path.exists()
 
+
 def reproduce_command(*arguments):
     """reproduce.sh's command line and environment: this interpreter's folder first on PATH, so that `python` is
     the project's."""
