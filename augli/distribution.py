@@ -3,7 +3,7 @@
 Both trainers build, train and score their model inside `distributed_run`. -bs stays the global batch:
 Keras splits each batch of the training dataset between the replicas and all-reduces the gradients,
 so what pools over the batch must pool over the global one too. BatchNormalization does so once
-`pool_batch_statistics` has synchronised it; the CRNN's BandNormalization all-reduces by itself.
+`adapt_to_strategy` has synchronised it; the CRNN's BandNormalization all-reduces by itself.
 With one replica nothing changes: the layers compute exactly what they compute without a strategy.
 
 Every worker of a multi-worker run runs the same code on the same data; only the chief writes into

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import pytest
 import soundfile
+import tensorflow as tf
 from click.testing import CliRunner
 
 from augli.clips import Crop, Wav, middle_crop, pad_front, prefetched, read_crop, training_crops, window_crops
@@ -294,8 +295,9 @@ def test_read_crop_reads_exactly_the_crop(tmp_path):
 class MeanModel:
     """Stands in for the CRNN: two 'tag scores' per crop, its mean sample and its batch's size."""
 
-    def predict_on_batch(self, batch):
-        return np.stack([batch.mean(axis=1), np.full(len(batch), len(batch))], axis=1).astype(np.float32)
+    def __call__(self, batch, training=False):
+        size = tf.shape(batch)[0]
+        return tf.stack([tf.reduce_mean(batch, axis=1), tf.fill([size], tf.cast(size, tf.float32))], axis=1)
 
 
 def test_test_crops_all_average_every_window_in_batches(tmp_path):
@@ -429,6 +431,9 @@ def test_options_keep_the_original_names_and_defaults():
         "audio_dir": (["--audio-dir"], None),
         "test_batch_size": (["--test-batch-size"], 1),
         "test_crops": (["--test-crops"], "middle"),
+        "distribute": (["--distribute"], "none"),
+        "devices": (["--devices"], None),
+        "mixed_precision": (["--mixed-precision"], False),
         "seed": (["--seed"], 42),
         "resume": (["--resume"], False),
         "overwrite": (["--overwrite"], False),

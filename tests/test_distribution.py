@@ -22,7 +22,7 @@ from augli.distribution import adapt_to_strategy, fresh_collective_keys
 from augli.experiment import Experiment
 from augli.models import compile_tagger, crnn_tagger, sequence_tagger
 from augli.training import RunRecorder
-from conftest import REPO, TEST_CPU_DEVICES
+from conftest import REPO, TEST_CPU_DEVICES, assert_refused
 from test_crnn import write_split
 from test_train_rnn import SIZES as RNN_SIZES
 from test_train_rnn import toy_split, write_npz
@@ -234,6 +234,23 @@ def test_crnn_on_two_replicas_writes_what_one_device_writes(clips, crnn_mixed, t
     assert written(experiment) == written(crnn_mixed)
     assert_float32_scores(experiment)
     assert json.loads(experiment.config.read_text())["distribution"]["replicas"] == 2
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--devices", "3"], "--devices 3: no GPU 3 (this machine shows 0 GPU(s))"),
+    (["--distribute", "none", "--devices", f"cpu:{TEST_CPU_DEVICES}"],
+     f"--devices names {TEST_CPU_DEVICES} devices but --distribute none trains on one; pass --distribute mirrored"),
+    (["--distribute", "multi-worker"], "--distribute multi-worker needs the TF_CONFIG variable (the cluster's "
+                                       "workers and this one's task); see the README"),
+])
+def test_refuses_devices_it_cannot_use(extra, message, sequences, tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert_refused(train_rnn.main, rnn_arguments(sequences, tmp_path / "run", *extra), message, tmp_path / "run")
+
+
+def test_refuses_a_devices_value_it_cannot_read(sequences, tmp_path):
+    result = CliRunner().invoke(train_rnn.main, rnn_arguments(sequences, tmp_path / "run", "--devices", "gpu0"))
+    assert result.exit_code == 2 and "give GPU indices such as 0,1 or cpu:N" in result.output
 
 
 # --- several machines ------------------------------------------------------------------------------------
