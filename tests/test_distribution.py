@@ -196,6 +196,22 @@ def test_train_rnn_in_mixed_precision(sequences, tmp_path):
     assert keras.mixed_precision.global_policy().name == "float32"  # restored after the run
 
 
+def test_the_gpu_policy_scales_the_loss_and_keeps_float32_scores():
+    """mixed_float16 (what --mixed-precision picks on GPUs), tried on the CPU."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = sequence_tagger(8, 3, "gru", 16, 2, 0.0, 0.0)
+        compile_tagger(model, PAPER_LEARNING_RATE)
+        model.fit(SEQUENCES, LABELS, epochs=1, verbose=0)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert all(weight.dtype == np.float32 and np.isfinite(weight).all() for weight in model.get_weights())
+    scores = model.predict_on_batch(SEQUENCES)
+    assert scores.dtype == np.float32 and np.isfinite(scores).all()
+
+
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
     root = tmp_path_factory.mktemp("clips")
