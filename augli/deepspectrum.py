@@ -285,7 +285,7 @@ def _usable(rendered, skip_bad, summary, progress):
         yield result
 
 
-def _features_by_track(tracks, network, batch_size):
+def features_by_track(tracks, network, batch_size):
     """(name, timestamps, features) per track, in order, running the network on batches of `batch_size` pictures."""
     queued = deque()  # tracks whose features are not all computed yet
     pictures, features = [], []  # pictures still to run, features of queued tracks computed so far
@@ -352,7 +352,7 @@ def _extract(tracks, settings, network, options, partial, summary):
     with (worker_pool(jobs) as pool, open(partial, "a", encoding="utf-8", newline="") as handle,
           tqdm(total=summary.tracks + len(tracks), initial=summary.tracks, unit="track", desc="extracting") as progress):
         rendered = in_order(pool, render_track, ((track, settings) for track in tracks), TRACKS_AHEAD_PER_WORKER * jobs)
-        featured = _features_by_track(_usable(rendered, options["skip_bad"], summary, progress), network,
+        featured = features_by_track(_usable(rendered, options["skip_bad"], summary, progress), network,
                                       options["batch_size"])
         for rows in in_order(pool, csv_rows, featured, jobs):
             handle.write(rows)
