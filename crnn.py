@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from augli.options import distribution_options
-from augli.params import RNN_TYPES, TEST_CROPS
+from augli.params import RANDOM_NOISE, RNN_TYPES, TEST_CROPS
 from vggish.params import DEFAULT_WEIGHTS_PATH
 
 TSV = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -51,7 +51,7 @@ SPLIT_DIR = "./MEDIA-EVAL19/mtg-jamendo-dataset/data/splits/split-0"
               help="Augmentation: shift training crops by a random whole number of semitones in [-PS, PS].")
 @click.option("-ts", "--time-stretch", type=click.FloatRange(0, 1, max_open=True), default=None,
               help="Augmentation: stretch training crops by a random rate in [1 - TS, 1 + TS].")
-@click.option("-rn", "--random-noise", type=click.FloatRange(0, 1), default=0.1, show_default=True,
+@click.option("-rn", "--random-noise", type=click.FloatRange(0, 1), default=RANDOM_NOISE, show_default=True,
               help="Gaussian noise on the decibel mel while training; its std is drawn once from U(0, RN). 0: none.")
 @click.option("-w", "--window", type=click.IntRange(min=1), default=20, show_default=True,
               help="Crop length in seconds.")

@@ -19,6 +19,8 @@ BAND_NORMALIZATION_EPSILON = 1e-10
 # VGGish's pool4 has 4 mel columns, averaged into one 512-wide vector per time step.
 VGGISH_MEL_COLUMNS = 4
 CRNN_DENSE_UNITS = 1024  # the original's rnn_classifier_branch fixes it, whatever -ru is
+# crnn.py's -rn: the Gaussian noise's std is drawn from U(0, this).
+RANDOM_NOISE = 0.1
 # Phase 2 (fine-tuning VGGish) runs RMSprop at -lr divided by this.
 FINE_TUNE_LEARNING_RATE_DIVISOR = 10
 TEST_CROPS = ("middle", "all")

@@ -17,21 +17,22 @@ Crop reading, examples/s on one thread over the same crops of the same wavs:
               original's per-example librosa.get_duration before it
 """
 
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import click
-import keras
 import numpy as np
 import soundfile
 
 from augli.audio import SAMPLE_RATE_HZ
 from augli.clips import Wav, load_batch, read_crop, training_crops
-from augli.crnn_training import Split, training_batches
+from augli.crnn_training import Split, noise_std, training_batches
 from augli.models import compile_tagger, crnn_tagger
+from augli.params import RANDOM_NOISE
 from augli.training import set_seeds
+from bench.common import alternate_sides, medians
+from bench.prepare_audio import synthetic_track
 from bench.train_rnn import EpochClock
 
 SEED = 42
@@ -39,24 +40,21 @@ N_TAGS = 56
 
 
 def make_wavs(root, tracks, seconds):
-    """Music-like 16 kHz PCM16 wavs: a few tones under quiet noise."""
+    """Music-like 16 kHz mono PCM16 wavs in MTG-like folders."""
     rng = np.random.default_rng(SEED)
     wavs = []
     for index in range(tracks):
-        time_s = np.arange(int(seconds * SAMPLE_RATE_HZ)) / SAMPLE_RATE_HZ
-        audio = 0.01 * rng.standard_normal(time_s.size)
-        for _ in range(3):
-            audio += 0.1 * np.sin(2 * np.pi * rng.uniform(80, 4000) * time_s)
+        audio = synthetic_track(rng, seconds, SAMPLE_RATE_HZ, channels=1)[:, 0]
         path = root / f"{index % 100:02d}" / f"{index}.wav"
         path.parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(path, audio.astype(np.float32), SAMPLE_RATE_HZ, subtype="PCM_16")
-        wavs.append(Wav(path, time_s.size))
+        soundfile.write(path, audio, SAMPLE_RATE_HZ, subtype="PCM_16")
+        wavs.append(Wav(path, audio.size))
     return wavs
 
 
 def fresh_model():
     set_seeds(SEED)
-    model = crnn_tagger(N_TAGS, "gru", 256, 2, 0.3, 0.3, noise_std=0.0374540)
+    model = crnn_tagger(N_TAGS, "gru", 256, 2, 0.3, 0.3, noise_std=noise_std(RANDOM_NOISE, SEED))
     model.get_layer("vggish").trainable = False
     compile_tagger(model, 0.001)
     return model
@@ -89,7 +87,7 @@ def crop_rates(wavs, window, repeats):
             start = time.perf_counter()
             side()
             rates[name].append(len(crops) / (time.perf_counter() - start))
-    return {name: statistics.median(values) for name, values in rates.items()}
+    return medians(rates)
 
 
 @click.command()
@@ -128,12 +126,8 @@ def main(tracks, seconds, window, batch_size, epochs, workers, repeats, workdir)
             fresh_model().fit(batches, epochs=epochs, steps_per_epoch=pipeline_steps, verbose=0, callbacks=[clock])
             return clock.sequences_per_second(pipeline_steps * batch_size) / batch_size
 
-        rates = {"in-memory": [], "crnn.py": []}
-        for repeat in range(repeats):
-            for name, side in (("in-memory", memory_side), ("crnn.py", pipeline_side)):
-                rates[name].append(side())
-                click.echo(f"{name:10s} repeat {repeat + 1}   {rates[name][-1]:7.3f} steps/s")
-        memory, ours = statistics.median(rates["in-memory"]), statistics.median(rates["crnn.py"])
+        rates = medians(alternate_sides({"in-memory": memory_side, "crnn.py": pipeline_side}, repeats, "steps/s"))
+        memory, ours = rates["in-memory"], rates["crnn.py"]
         click.echo(f"median: in-memory {memory:.3f}, crnn.py {ours:.3f} steps/s")
         click.echo(f"crnn.py / in-memory: {ours / memory:.3f}  (overhead {100 * (1 - ours / memory):+.1f} %)")
 

@@ -46,7 +46,6 @@ from augli.files import write_text
 # importing this module, and each of them would start TensorFlow too.
 SEED = 42
 N_TAGS = 56
-CRNN_RANDOM_NOISE = 0.1  # crnn.py's default -rn
 PIPELINE_TRACKS, PIPELINE_TRACK_S = 64, 60
 SEQUENCE_WINDOWS, SEQUENCE_WIDTH = 29, 4096
 MIN_CELL_S = 20  # a cell is not started with less time than this left
@@ -90,12 +89,13 @@ def training_rate(steps, devices, mixed, build, inputs, labels):
 def crnn_rate(steps, devices, sizes, frozen, mixed):
     from augli.audio import SAMPLE_RATE_HZ
     from augli.crnn_training import noise_std
+    from augli.params import RANDOM_NOISE
     from augli.models import crnn_tagger
     from bench.train_rnn import fake_tags
 
     rng = np.random.default_rng(SEED)
     waveforms = (0.1 * rng.standard_normal((sizes.batch, sizes.crop_s * SAMPLE_RATE_HZ))).astype(np.float32)
-    build = partial(crnn_tagger, N_TAGS, "gru", 256, 2, 0.3, 0.3, noise_std(CRNN_RANDOM_NOISE, SEED),
+    build = partial(crnn_tagger, N_TAGS, "gru", 256, 2, 0.3, 0.3, noise_std(RANDOM_NOISE, SEED),
                     load_vggish_weights=(lambda vggish: None) if frozen else None)
     return training_rate(steps, devices, mixed, build, waveforms, fake_tags(rng, sizes.batch))
 

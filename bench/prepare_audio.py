@@ -26,15 +26,18 @@ SOURCE_RATE_HZ = 44100  # the MTG-Jamendo mp3s' rate
 DISTINCT_TRACKS = 4
 
 
-def synthetic_track(rng, seconds):
-    """Stereo music-like signal: a few random sines with a slow tremolo plus quiet noise."""
-    time_s = np.arange(round(seconds * SOURCE_RATE_HZ)) / SOURCE_RATE_HZ
-    channels = []
-    for _ in range(2):
+def synthetic_track(rng, seconds, rate_hz=SOURCE_RATE_HZ, channels=2):
+    """Music-like signal, samples x channels: a few random sines with a slow tremolo plus quiet noise.
+
+    The other benches' synthetic audio comes from here too.
+    """
+    time_s = np.arange(round(seconds * rate_hz)) / rate_hz
+    signals = []
+    for _ in range(channels):
         tones = sum(np.sin(2 * np.pi * rng.uniform(80, 6000) * time_s + rng.uniform(0, 2 * np.pi)) for _ in range(5))
         tremolo = 0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.2, 2) * time_s)
-        channels.append(0.1 * tones * tremolo + 0.01 * rng.standard_normal(time_s.size))
-    return np.stack(channels, axis=1).astype(np.float32)
+        signals.append(0.1 * tones * tremolo + 0.01 * rng.standard_normal(time_s.size))
+    return np.stack(signals, axis=1).astype(np.float32)
 
 
 def make_tracks(root, count, seconds, seed):

@@ -28,8 +28,9 @@ import deepspectrum_features
 from augli.experiment import Experiment, write_config
 from augli.files import save_npy, write_text
 from augli.metrics import format_thresholds
-from augli.params import RNN_TYPES
+from augli.params import RANDOM_NOISE, RNN_TYPES
 from augli.tagging import load_models, tag_files
+from bench.prepare_audio import make_tracks
 
 SEED = 42
 TAGS = [f"mood/theme---tag{index:02d}" for index in range(56)]
@@ -37,18 +38,9 @@ RATE_HZ = 44100
 
 
 def write_tracks(folder, tracks, seconds):
-    """Stereo mp3s of a few tones under quiet noise."""
-    rng = np.random.default_rng(SEED)
-    paths = []
-    for index in range(tracks):
-        time_s = np.arange(int(seconds * RATE_HZ)) / RATE_HZ
-        mono = 0.01 * rng.standard_normal(time_s.size)
-        for frequency in rng.uniform(100, 2000, size=3):
-            mono += 0.1 * np.sin(2 * np.pi * frequency * time_s)
-        path = folder / f"track{index}.mp3"
-        soundfile.write(path, np.stack([mono, mono[::-1]], axis=1).astype(np.float32), RATE_HZ, subtype="MPEG_LAYER_III")
-        paths.append(path)
-    return paths
+    """Stereo 44.1 kHz mp3s of music-like audio."""
+    make_tracks(folder, tracks, seconds, SEED)
+    return sorted(folder.rglob("*.mp3"), key=lambda path: int(path.stem))
 
 
 def write_model(folder, network, options, pipeline):
@@ -67,12 +59,14 @@ def head_options(rnn_type, units):
 
 def write_crnn(folder, rnn_type):
     from augli.crnn_training import input_pipeline as crnn_input_pipeline
+    from augli.crnn_training import noise_std
     from augli.models import crnn_tagger
 
     options = {**head_options(rnn_type, 256), "window": 20, "batch_size": 32, "test_crops": "middle",
                "test_batch_size": 1}
-    network = crnn_tagger(len(TAGS), rnn_type, 256, 2, 0.3, 0.3, 0.0374540)
-    write_model(folder, network, options, crnn_input_pipeline(options, folder, 0.0374540, None))
+    noise = noise_std(RANDOM_NOISE, SEED)
+    network = crnn_tagger(len(TAGS), rnn_type, 256, 2, 0.3, 0.3, noise)
+    write_model(folder, network, options, crnn_input_pipeline(options, folder, noise, None))
 
 
 def extraction_record(root, window_s):

@@ -26,6 +26,7 @@ from augli.experiment import Experiment
 from augli.models import compile_tagger, sequence_tagger
 from augli.sequence_training import sequence_predictor, shuffled_batches
 from augli.training import ValidationMonitor, fit
+from bench.common import alternate_sides, medians
 
 SEED = 42
 N_TAGS = 56
@@ -103,12 +104,8 @@ def main(tracks, validation_tracks, windows, width, units, epochs, repeats):
     without_determinism = bare()
     click.echo(f"bare+val, no determinism   {without_determinism:8.1f} sequences/s")
     tf.config.experimental.enable_op_determinism()
-    rates = {"bare+val": [], "train_rnn": []}
-    for repeat in range(repeats):
-        for name, side in (("bare+val", bare), ("train_rnn", train_rnn_loop)):
-            rates[name].append(side())
-            click.echo(f"{name:12s} repeat {repeat + 1}     {rates[name][-1]:8.1f} sequences/s")
-    bare_rate, ours = np.median(rates["bare+val"]), np.median(rates["train_rnn"])
+    rates = alternate_sides({"bare+val": bare, "train_rnn": train_rnn_loop}, repeats, "sequences/s")
+    bare_rate, ours = medians(rates).values()
     click.echo(f"median: bare+val {bare_rate:.1f}, train_rnn {ours:.1f} sequences/s")
     click.echo(f"train_rnn / bare+val: {ours / bare_rate:.3f}  (overhead {100 * (1 - ours / bare_rate):+.1f} %)")
     click.echo(f"op determinism, bare+val with / without: {rates['bare+val'][0] / without_determinism:.3f}")
