@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from augli.options import distribution_options
+from augli.options import distribution_options, numerics_options
 from augli.params import RANDOM_NOISE, RNN_TYPES, TEST_CROPS
 from vggish.params import DEFAULT_WEIGHTS_PATH
 
@@ -45,7 +45,7 @@ SPLIT_DIR = "./MEDIA-EVAL19/mtg-jamendo-dataset/data/splits/split-0"
 @click.option("-ru", "--rnn-units", type=click.IntRange(min=1), default=256, show_default=True,
               help="Units per RNN layer (per direction for bilstm); the dense layer has 1024.")
 @click.option("-rl", "--rnn-layers", type=click.IntRange(min=1), default=2, show_default=True)
-@click.option("-o", "--optimizer", type=click.Choice(["rmsprop"]), default="rmsprop", show_default=True)
+@numerics_options
 @click.option("-rt", "--rnn-type", type=click.Choice(RNN_TYPES), default="gru", show_default=True)
 @click.option("-ps", "--pitch-shift", type=click.IntRange(min=0), default=None,
               help="Augmentation: shift training crops by a random whole number of semitones in [-PS, PS].")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from augli.options import distribution_options
+from augli.options import distribution_options, numerics_options
 from augli.params import RNN_TYPES
 
 NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -36,7 +36,7 @@ NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("-ru", "--rnn-units", type=click.IntRange(min=1), default=1024, show_default=True,
               help="Units per RNN layer (per direction for bilstm), also the width of the dense layer.")
 @click.option("-rl", "--rnn-layers", type=click.IntRange(min=1), default=2, show_default=True)
-@click.option("-o", "--optimizer", type=click.Choice(["rmsprop"]), default="rmsprop", show_default=True)
+@numerics_options
 @click.option("-rt", "--rnn-type", type=click.Choice(RNN_TYPES), default="gru", show_default=True)
 @distribution_options
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of weights, batch order and dropout.")

@@ -23,6 +23,7 @@ from augli.data import binarize, read_split, tags_of
 from augli.errors import AugliError
 from augli.distribution import adapt_to_strategy, distributed_run, distribution_record, worker_root
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
+from augli.keras2 import debiasing_state_kept
 from augli.metrics import check_scorable
 from augli.models import VGGISH_LAYER, compile_tagger, crnn_tagger
 from augli.params import (BAND_NORMALIZATION_EPSILON, DECIBEL_FLOOR_AMPLITUDE, DECIBEL_RANGE_DB,
@@ -169,12 +170,17 @@ def input_pipeline(options, wav_dir, noise, weights):
     }
 
 
-def start_fine_tuning(model, experiment, monitor, learning_rate):
-    """Phase 2: the best weights so far (if phase 1 ran), VGGish trainable, a fresh RMSprop at `learning_rate`."""
+def start_fine_tuning(model, experiment, monitor, learning_rate, optimizer):
+    """Phase 2: the best weights so far (if phase 1 ran), VGGish trainable, a fresh RMSprop at `learning_rate`.
+
+    The BatchNormalization layers' hidden state goes on from the last step, as in Keras 2, whose weight
+    files did not hold it.
+    """
     if monitor.best_epoch is not None:
-        load_best_weights(model, experiment)
+        with debiasing_state_kept(model):
+            load_best_weights(model, experiment)
     model.get_layer(VGGISH_LAYER).trainable = True
-    compile_tagger(model, learning_rate)
+    compile_tagger(model, learning_rate, optimizer)
 
 
 def train_crnn(options):
@@ -203,8 +209,9 @@ def train_crnn(options):
             noise = noise_std(options["random_noise"], options["seed"])
             model = crnn_tagger(len(tags), options["rnn_type"], options["rnn_units"], options["rnn_layers"],
                                 options["rnn_dropout"], options["dropout_final"], noise,
-                                None if weights is None else partial(load_weights, path=weights))
-            compile_tagger(model, options["learning_rate"])
+                                None if weights is None else partial(load_weights, path=weights),
+                                recurrent_activation=options["recurrent_activation"])
+            compile_tagger(model, options["learning_rate"], options["optimizer"])
             clear_outputs(experiment)
             write_config(experiment, options, options["seed"], input_pipeline(options, wav_dir, noise, weights),
                          distribution_record(strategy))
@@ -222,7 +229,7 @@ def train_crnn(options):
         if first_epoch < epochs:
             if first_epoch == phase_one_epochs:
                 fine_tune_rate = options["learning_rate"] / FINE_TUNE_LEARNING_RATE_DIVISOR
-                start_fine_tuning(model, experiment, monitor, fine_tune_rate)
+                start_fine_tuning(model, experiment, monitor, fine_tune_rate, options["optimizer"])
             run_epochs(first_epoch, epochs)
         predict_test = crop_predictor(test_crops(test, window, options["test_crops"]), options["test_batch_size"],
                                       workers, "scoring test", quiet)

@@ -137,6 +137,24 @@ def worker_root(root, strategy):
     return Path(root) / "workers" / f"{resolver.task_type}-{resolver.task_id}"
 
 
+def global_moments(x, axes, replica):
+    """Mean and population variance over `axes` (kept, as size 1) of every replica's batch together, and the
+    number of values pooled per feature, in one all-reduce.
+
+    The sums are taken in float64, where mean(x**2) - mean(x)**2 loses nothing that float32 keeps
+    (in float32 it would lose up to 1e-5 of the decibel values' variance). Pooled values this close
+    matter: the unfrozen VGGish's max pools route gradients by float comparisons.
+    """
+    wide = tf.cast(x, tf.float64)
+    sums = tf.stack([tf.reduce_sum(wide, axis=axes, keepdims=True),
+                     tf.reduce_sum(tf.square(wide), axis=axes, keepdims=True),
+                     tf.reduce_sum(tf.ones_like(wide), axis=axes, keepdims=True)])
+    total, total_of_squares, count = tf.unstack(replica.all_reduce(tf.distribute.ReduceOp.SUM, sums))
+    mean = total / count
+    variance = tf.maximum(total_of_squares / count - tf.square(mean), 0.0)
+    return tf.cast(mean, x.dtype), tf.cast(variance, x.dtype), tf.cast(tf.reshape(count, [-1])[0], x.dtype)
+
+
 def all_layers(layer):
     """`layer` and every layer inside it, nested models and wrappers included."""
     yield layer

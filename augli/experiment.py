@@ -10,6 +10,7 @@ from pathlib import Path
 
 from augli.errors import AugliError
 from augli.files import write_text
+from augli.params import BATCH_NORMALIZATION_RECORD
 
 # Distributions whose versions decide the numbers a run produces.
 RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "scikit-learn", "h5py", "kapre", "librosa", "soundfile", "pandas")
@@ -131,13 +132,26 @@ def provenance(options, seed, packages=RECORDED_PACKAGES, input_pipeline=None, d
 
 
 def write_config(experiment, options, seed, input_pipeline=None, distribution=None):
-    text = json.dumps(provenance(options, seed, input_pipeline=input_pipeline, distribution=distribution), indent=2,
-                      default=str)
-    write_text(experiment.config, text + "\n")
+    record = {**provenance(options, seed, input_pipeline=input_pipeline, distribution=distribution),
+              "batch_normalization": BATCH_NORMALIZATION_RECORD}
+    write_text(experiment.config, json.dumps(record, indent=2, default=str) + "\n")
+
+
+def check_batch_normalization(config, config_path):
+    """Refuse a model folder whose layers are Keras 3's BatchNormalization (trained before augli.keras2)."""
+    if config.get("batch_normalization") != BATCH_NORMALIZATION_RECORD:
+        commit = config.get("git_commit") or "unknown"
+        raise AugliError(f"{config_path}: the model was trained with Keras 3's BatchNormalization, whose state this "
+                         f"version does not load; retrain it, or use augli at the commit it records ({commit})")
 
 
 def check_same_options(experiment, options):
-    """A resumed run must compute what the interrupted one computed: same options except run control."""
+    """A resumed run must compute what the interrupted one computed: same layers, same options except run control."""
+    try:
+        config = json.loads(experiment.config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise AugliError(f"cannot resume: {experiment.config} is unreadable ({error})") from None
+    check_batch_normalization(config, experiment.config)
     check_recorded_options(experiment.config, options, RUN_CONTROL_OPTIONS)
 
 

@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 from kapre import STFT, ApplyFilterbank, Magnitude, MagnitudeToDecibel
 
+from augli.distribution import global_moments
 from augli.params import (BAND_NORMALIZATION_EPSILON, DECIBEL_FLOOR_AMPLITUDE, DECIBEL_RANGE_DB, STFT_HOP_SAMPLES,
                           STFT_WINDOW_SAMPLES)
 from vggish.params import MEL_MAX_HZ, MEL_MIN_HZ, NUM_MEL_BANDS, SAMPLE_RATE_HZ
@@ -71,23 +72,6 @@ class SubtractSampleMax(keras.layers.Layer):
         return x - tf.reduce_max(x, axis=tf.range(1, tf.rank(x)), keepdims=True)
 
 
-def global_moments(x, axes, replica):
-    """Mean and population variance over `axes` of every replica's batch together, in one all-reduce.
-
-    The sums are taken in float64, where mean(x**2) - mean(x)**2 loses nothing that float32 keeps
-    (in float32 it would lose up to 1e-5 of the decibel values' variance). Pooled values this close
-    matter: the unfrozen VGGish's max pools route gradients by float comparisons.
-    """
-    wide = tf.cast(x, tf.float64)
-    sums = tf.stack([tf.reduce_sum(wide, axis=axes, keepdims=True),
-                     tf.reduce_sum(tf.square(wide), axis=axes, keepdims=True),
-                     tf.reduce_sum(tf.ones_like(wide), axis=axes, keepdims=True)])
-    total, total_of_squares, count = tf.unstack(replica.all_reduce(tf.distribute.ReduceOp.SUM, sums))
-    mean = total / count
-    variance = tf.maximum(total_of_squares / count - tf.square(mean), 0.0)
-    return tf.cast(mean, x.dtype), tf.cast(variance, x.dtype)
-
-
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class BandNormalization(keras.layers.Layer):
     """kapre 0.1.4's Normalization2D(str_axis='freq') on (batch, time, mel, channel) input.
@@ -105,7 +89,7 @@ class BandNormalization(keras.layers.Layer):
     def call(self, x):
         replica = tf.distribute.get_replica_context()
         if replica is not None and replica.num_replicas_in_sync > 1:
-            mean, variance = global_moments(x, BAND_POOLED_AXES, replica)
+            mean, variance, _ = global_moments(x, BAND_POOLED_AXES, replica)
         else:
             mean, variance = tf.nn.moments(x, axes=BAND_POOLED_AXES, keepdims=True)
         return (x - mean) / (tf.sqrt(variance) + self.epsilon)

@@ -4,7 +4,7 @@ import re
 
 import click
 
-from augli.params import DISTRIBUTE_MODES
+from augli.params import DISTRIBUTE_MODES, OPTIMIZER_NAMES, RECURRENT_ACTIVATION_NAMES
 
 LOGICAL_CPUS = re.compile(r"cpu:(\d+)")
 GPU_INDICES = re.compile(r"\d+(,\d+)*")
@@ -18,6 +18,13 @@ def _check_devices(context, parameter, value):
     if (LOGICAL_CPUS.fullmatch(text) and int(text[4:]) > 0) or GPU_INDICES.fullmatch(text):
         return text
     raise click.BadParameter(f"{value!r}: give GPU indices such as 0,1 or cpu:N for N logical CPU devices")
+
+
+def with_options(command, options):
+    """`command` decorated with `options`, which `--help` then lists in this order."""
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def distribution_options(command):
@@ -34,6 +41,18 @@ def distribution_options(command):
                      help="Compute in mixed_float16 on GPUs (with loss scaling) or mixed_bfloat16 on CPUs; "
                           "variables, the output layer, the loss and the scores stay float32."),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return with_options(command, options)
+
+
+def numerics_options(command):
+    """-o/--optimizer and --recurrent-activation: the update rule and the RNN gates, Keras 2's by default."""
+    options = [
+        click.option("-o", "--optimizer", type=click.Choice(OPTIMIZER_NAMES), default="rmsprop", show_default=True,
+                     help="rmsprop: Keras 2's update, lr g / (sqrt(a) + 1e-7), as the original trained. "
+                          "rmsprop-keras3: Keras 3's, lr g / sqrt(a + 1e-7), smaller for small gradients."),
+        click.option("--recurrent-activation", type=click.Choice(RECURRENT_ACTIVATION_NAMES), default="sigmoid",
+                     show_default=True,
+                     help="The LSTM and GRU gates. hard_sigmoid: Keras 2's clip(0.2 x + 0.5, 0, 1), the default "
+                          "of Keras up to 2.2.5; the authors' version is unknown."),
+    ]
+    return with_options(command, options)

@@ -5,6 +5,13 @@ before TensorFlow starts.
 """
 
 RNN_TYPES = ("lstm", "bilstm", "gru")
+# The trainers' -o and --recurrent-activation (augli.keras2 holds what the names stand for). rmsprop is
+# Keras 2's update, the original's; rmsprop-keras3 is Keras 3's. hard_sigmoid is Keras 2's formula.
+OPTIMIZER_NAMES = ("rmsprop", "rmsprop-keras3")
+RECURRENT_ACTIVATION_NAMES = ("sigmoid", "hard_sigmoid")
+# What a trainer's config.json records of its BatchNormalization layers (augli.keras2); a model folder
+# without it was trained with Keras 3's, whose saved state this code does not read.
+BATCH_NORMALIZATION_RECORD = "keras2: corrected batch variance, zero-debiased moving averages"
 
 # --- the CRNN (crnn.py) ---------------------------------------------------------------------------
 # kapre 0.1.4's Melspectrogram as the original called it: n_dft=512, n_hop=256, padding='same',

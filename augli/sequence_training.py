@@ -85,8 +85,9 @@ def train_sequence_tagger(options):
             model, first_epoch = resume_run(experiment, monitor, epochs)
         else:
             model = sequence_tagger(train.n_features, len(train.tags), options["rnn_type"], options["rnn_units"],
-                                    options["rnn_layers"], options["rnn_dropout"], options["dropout_final"])
-            compile_tagger(model, options["learning_rate"])
+                                    options["rnn_layers"], options["rnn_dropout"], options["dropout_final"],
+                                    recurrent_activation=options["recurrent_activation"])
+            compile_tagger(model, options["learning_rate"], options["optimizer"])
             first_epoch = 0
         adapt_to_strategy(model, strategy)
         if first_epoch < epochs:

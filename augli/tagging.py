@@ -27,7 +27,7 @@ from augli.data import binarize, read_split
 from augli.deepspectrum import (DECIMAL_CONTEXT, TRACKS_AHEAD_PER_WORKER, Track, TrackFailure, in_order,
                                 picture_settings, render_track, worker_pool)
 from augli.errors import AugliError
-from augli.experiment import Experiment
+from augli.experiment import Experiment, check_batch_normalization
 from augli.files import read_lines
 from augli.fusion import PREDICTIONS, find_models, fuse, load_validation_scores, validation_thresholds
 from augli.sequences import load_labels
@@ -36,6 +36,7 @@ CRNN, DEEPSPECTRUM = "crnn", "DeepSpectrum RNN"
 CROP_RULES = ("middle", "all")
 CRNN_PIPELINE_KEYS = ("sample_rate_hz", "window_seconds", "test_batch_size", "noise_std", "front_end")
 RNN_OPTION_KEYS = ("rnn_type", "rnn_units", "rnn_layers", "rnn_dropout", "dropout_final")
+HEAD_OPTION_KEYS = (*RNN_OPTION_KEYS, "recurrent_activation")
 EXTRACTION_OPTION_KEYS = ("window_size_and_hop", "start", "end", "number_of_melbands", "renderer", "colour_map",
                           "resize", "feature_layer")
 
@@ -109,23 +110,25 @@ def load_model(folder, vgg16_networks):
         raise AugliError(f"model folder {folder} has no {experiment.best_weights.relative_to(experiment.root)}: "
                          "it holds no trained model")
     config = _read_config(experiment)
+    check_batch_normalization(config, experiment.config)
     pipeline = config.get("input_pipeline")
     if not isinstance(pipeline, dict):
         raise AugliError(f"incomplete provenance: {experiment.config} records no input_pipeline (trained before "
                          "tag.py existed?); retrain the model to use it here")
     options = config.get("options", {})
-    _require(options, RNN_OPTION_KEYS, f"{experiment.config} options")
+    _require(options, HEAD_OPTION_KEYS, f"{experiment.config} options")
     tags = read_tags(experiment)
     head = [options[key] for key in RNN_OPTION_KEYS]
+    activation = options["recurrent_activation"]
     if "front_end" in pipeline:
         _require(pipeline, CRNN_PIPELINE_KEYS, f"{experiment.config} input_pipeline")
         _check_front_end(pipeline, experiment.config)
-        network = crnn_tagger(len(tags), *head, pipeline["noise_std"])
+        network = crnn_tagger(len(tags), *head, pipeline["noise_std"], recurrent_activation=activation)
         model = TaggingModel(experiment.root, CRNN, tags, network, window_seconds=pipeline["window_seconds"],
                              batch_size=pipeline["test_batch_size"])
     elif "features" in pipeline:
         settings, vgg16 = _extraction(pipeline, experiment.config)
-        network = sequence_tagger(pipeline["n_features"], len(tags), *head)
+        network = sequence_tagger(pipeline["n_features"], len(tags), *head, recurrent_activation=activation)
         model = TaggingModel(experiment.root, DEEPSPECTRUM, tags, network, settings=settings, vgg16=vgg16)
         if vgg16 not in vgg16_networks:
             vgg16_networks[vgg16] = _load_vgg16(*vgg16)

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -43,6 +44,14 @@ def assert_refused(command, args, message, path, exit_code=1):
     assert result.output.splitlines()[-1] == f"Error: {message}"
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not path.exists()
+
+
+def keras2_parameter_count(model):
+    """The parameters Keras 2 counted: ours less the BatchNormalization hidden state, which Keras 2 kept outside
+    the model (in the TensorFlow session)."""
+    from augli.keras2 import debiasing_variables
+
+    return model.count_params() - sum(int(np.prod(variable.shape)) for variable in debiasing_variables(model))
 
 
 def reproduce_command(*arguments):

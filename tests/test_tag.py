@@ -144,6 +144,7 @@ def test_bad_files_are_skipped_and_listed(trained, cached_models, tmp_path):
     ("no models", "no predictions.npy below"),
     ("no weights", "has no checkpoints/best.weights.h5"),
     ("no provenance", "records no input_pipeline"),
+    ("keras 3 layers", "the model was trained with Keras 3's BatchNormalization"),
     ("other tags", f"has {SMOKE_TAGS} tags in another order"),
     ("no extraction record", "records no extraction settings for the test features"),
 ])
@@ -157,6 +158,10 @@ def test_bad_models_are_one_line(trained, tmp_path, case, message):
         base.mkdir()
     elif case == "no weights":
         (model / "checkpoints" / "best.weights.h5").unlink()
+    elif case == "keras 3 layers":  # a folder written before augli.keras2
+        config = json.loads((model / "config.json").read_text())
+        del config["batch_normalization"]
+        (model / "config.json").write_text(json.dumps(config))
     elif case == "no provenance":
         config = json.loads((model / "config.json").read_text())
         del config["input_pipeline"]
