@@ -11,22 +11,32 @@
 #            windows, small RNNs, random VGGish and VGG16 weights (for the toy data, minutes on a CPU)
 #   --smoke  smaller still: one or two epochs, no extraction workers, for the end-to-end test
 #   --print  print the commands instead of running them
-#   --from N start at the N-th command (after fixing what stopped a run there)
+#   --from N run the N-th command and every later one again from scratch (--overwrite), skip those before
+#   --help   print this and exit
+# Started again with the same arguments after a crash, a kill or a reboot, it goes on like make: a command
+# that finished (recorded in OUTPUT_DIR/.reproduce/) is skipped while its output is there, the interrupted
+# one continues (--resume of its script where it has a state to resume, else it starts again), and the end
+# is what an uninterrupted run writes.
 # Run it from the repository root, with the project's python first on PATH.
 set -euo pipefail
 
-scale=paper print=0 from=1
+USAGE="usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]"
+scale=paper print=0 from=
 while [[ $# -gt 0 && $1 == -* ]]; do
     case $1 in
         --paper | --toy | --smoke) scale=${1#--} ;;
         --print) print=1 ;;
-        --from) from=${2:?--from needs a command number}; shift ;;
+        --from)
+            from=${2:-}
+            if [[ ! $from =~ ^[1-9][0-9]*$ ]]; then echo "reproduce.sh: --from needs a command number" >&2; exit 2; fi
+            shift ;;
+        -h | --help) sed -n '2,/^set -euo/{/^set -euo/d; s/^# \{0,1\}//; p}' "$0"; exit 0 ;;
         *) echo "reproduce.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
 if [[ $# -lt 1 || $# -gt 2 ]]; then
-    echo "usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]" >&2
+    echo "$USAGE" >&2
     exit 2
 fi
 if [[ $(cd "$(dirname "$0")" && pwd) != "$(pwd)" ]]; then
@@ -60,26 +70,89 @@ case $scale in
         ;;
 esac
 
-step=0 timings=()
-step() {  # print, skip (before --from) or run one command, then say how long it took
+# One file per finished command, holding the command: what a run started again may skip.
+DONE=$OUT/.reproduce
+step=0 timings=() redone=0
+
+last_value() {  # last_value OPTION ARGS...: the value of the last OPTION in ARGS (click keeps the last)
+    local option=$1 value=
+    shift
+    while [[ $# -gt 0 ]]; do
+        [[ $1 == "$option" && $# -gt 1 ]] && value=$2
+        shift
+    done
+    printf '%s' "$value"
+}
+
+finished_output() {  # finished_output ARGS...: the file or folder a command writes last (atomically)
+    case $2 in
+        prepare_audio.py) printf '%s' "$4" ;;
+        crnn.py | train_rnn.py) printf '%s/thresholds.tsv' "$(last_value -ebp "$@")" ;;
+        deepspectrum_features.py) last_value -o "$@" ;;
+        transform_features.py) printf '%s/test.npz' "${3%/}" ;;
+        fusion.py) printf '%s/results.tsv' "$(last_value -o "$@")" ;;
+    esac
+}
+
+continuation() {  # continuation fresh|again ARGS...: what to append to an unfinished command
+    local mode=$1
+    shift
+    case $2 in
+        crnn.py | train_rnn.py)
+            local ebp
+            ebp=$(last_value -ebp "$@")
+            if [[ $mode == fresh && -f $ebp/checkpoints/last-state.json ]]; then
+                echo --resume
+            elif [[ -e $ebp/config.json || -e $ebp/checkpoints || -e $ebp/log || -e $ebp/predictions.npy ]]; then
+                echo --overwrite  # out of date, or killed before its first epoch ended: nothing to continue
+            fi ;;
+        deepspectrum_features.py)
+            local csv
+            csv=$(last_value -o "$@")
+            if [[ $mode == fresh && -f $csv.part && -f ${csv%.csv}.json.part ]]; then
+                echo --resume
+            elif [[ -e $csv || -e ${csv%.csv}.json || -e $csv.part || -e ${csv%.csv}.json.part ]]; then
+                echo --overwrite
+            fi ;;
+    esac  # prepare_audio.py skips its finished wavs; transform_features.py and fusion.py rewrite their outputs
+}
+
+step() {  # print, skip (before --from, or finished) or run one command, then say how long it took
     step=$((step + 1))
-    local shown
+    local shown done mode
     shown=$(printf '%q ' "$@")
     shown=${shown% }
     if ((print)); then
         echo "$shown"
         return
     fi
-    if ((step < from)); then
+    if [[ -n $from ]] && ((step < from)); then
         echo "[$step] skipped (--from $from): $shown"
         return
     fi
-    echo "[$step] $shown"
+    done=$DONE/$step
+    if [[ -n $from ]] || ((redone)); then
+        mode=again  # forced, or an earlier command ran again: what this one wrote before is out of date
+    elif [[ -f $done && $(<"$done") == "$shown" && -e $(finished_output "$@") ]]; then
+        echo "[$step] finished earlier: $shown"
+        timings+=("$(printf '[%2d]  done    %s' "$step" "$shown")")
+        return
+    else
+        mode=fresh
+    fi
+    redone=1
+    rm -f "$done"
+    local extra
+    extra=$(continuation $mode "$@")
+    echo "[$step] $shown${extra:+ $extra}"
     local start=$SECONDS
-    if ! "$@"; then
-        echo "[$step] failed after $((SECONDS - start)) s; once fixed, continue with: ./reproduce.sh --$scale --from $step $ROOT $OUT" >&2
+    if ! "$@" $extra; then
+        echo "[$step] failed after $((SECONDS - start)) s; once fixed, run the same command again to continue" >&2
         exit 1
     fi
+    mkdir -p "$DONE"
+    printf '%s\n' "$shown" >"$done.tmp"
+    mv "$done.tmp" "$done"
     timings+=("$(printf '[%2d] %5d s  %s' "$step" $((SECONDS - start)) "$shown")")
     echo "${timings[-1]}"
 }

@@ -1,13 +1,19 @@
 """reproduce.sh: the README's commands are the ones it runs, and the whole pipeline runs end to end on toy data."""
 
+import os
 import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from augli import data
 from augli.metrics import METRICS
-from conftest import REPO, SMOKE_SIZES, SMOKE_TAGS, assert_smoke_run_succeeded, reproduce
+from conftest import REPO, SMOKE_SIZES, SMOKE_TAGS, assert_smoke_run_succeeded, reproduce, reproduce_command
 
 MODELS = ["crnn/lstm", "crnn/bilstm", "crnn/gru"] + [
     f"DeepSpectrum/{window}/{rnn}" for window in ("1s", "5s") for rnn in ("lstm", "bilstm", "gru")]
@@ -57,10 +63,17 @@ def test_a_trailing_slash_on_the_data_root_changes_nothing():
     ((), "usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]"),
     (("a", "b", "c"), "usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]"),
     (("--fast", "MEDIAEVAL19"), "reproduce.sh: unknown option --fast"),
+    (("--from", "x", "MEDIAEVAL19"), "reproduce.sh: --from needs a command number"),
 ])
 def test_bad_arguments(arguments, message):
     result = reproduce(*arguments)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
+def test_help_says_how_a_run_continues():
+    result = reproduce("--help")
+    assert result.returncode == 0 and result.stdout.startswith("The paper's whole pipeline")
+    assert "Started again with the same arguments" in result.stdout and "--from N" in result.stdout
 
 
 def test_it_refuses_to_run_outside_the_repository_root(tmp_path):
@@ -106,3 +119,67 @@ def test_smoke_run_writes_every_file_the_readme_names(smoke_run):
     for model in MODELS:
         assert re.search(rf"^{re.escape(model)}\s+\d\.\d{{6}}\s+\d\.\d{{6}}$", report, flags=re.MULTILINE), model
     assert str(out / "fusion-results" / "thresholds-validation" / "pr-auc-per-tag.png") in report
+
+
+# --- started again after kill -9 -------------------------------------------------------------------------
+
+RESUMED_MODELS = ("DeepSpectrum/5s/bilstm", "DeepSpectrum/5s/gru")  # commands 17 and 18 of 20
+
+
+def moved(smoke_run, folder):
+    """A copy of the smoke run's data root and output below `folder`, its record of finished commands rewritten to
+    the new paths, and the outputs of commands 17 to 20 (two RNNs, the fusions) removed, as if never run."""
+    root, out = folder / "MEDIAEVAL19", folder / "build"
+    shutil.copytree(smoke_run.root, root)
+    shutil.copytree(smoke_run.out, out)
+    for record in (out / ".reproduce").iterdir():
+        if int(record.name) >= 17:
+            record.unlink()
+        else:
+            text = record.read_text().replace(str(smoke_run.root), str(root)).replace(str(smoke_run.out), str(out))
+            record.write_text(text)
+    for model in RESUMED_MODELS:
+        shutil.rmtree(out / "fusion" / model)
+    shutil.rmtree(out / "fusion-results")
+    return root, out
+
+
+def killed_after_its_first_epoch(root, out, model):
+    """reproduce.sh --smoke killed with SIGKILL (its whole process group) once `model` has finished an epoch."""
+    command, environment = reproduce_command("--smoke", root, out)
+    process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True)
+    state = out / "fusion" / model / "checkpoints" / "last-state.json"
+    deadline = time.monotonic() + 300
+    while not state.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    return process.communicate()[0]
+
+
+def test_killed_twice_and_started_again_it_ends_as_an_uninterrupted_run(smoke_run, tmp_path):
+    assert_smoke_run_succeeded(smoke_run)
+    root, out = moved(smoke_run, tmp_path)
+    first = killed_after_its_first_epoch(root, out, RESUMED_MODELS[0])
+    assert "[16] finished earlier: python train_rnn.py" in first and "[1] finished earlier" in first
+    second = killed_after_its_first_epoch(root, out, RESUMED_MODELS[1])
+    assert re.search(r"^\[17\] python train_rnn.py .* --resume$", second, flags=re.MULTILINE), second[-2000:]
+    third = reproduce("--smoke", root, out)
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert "[17] finished earlier" in third.stdout
+    assert re.search(r"^\[18\] python train_rnn.py .* --resume$", third.stdout, flags=re.MULTILINE)
+    for model in RESUMED_MODELS:
+        for name in ("predictions.npy", "validation-predictions.npy"):
+            np.testing.assert_array_equal(np.load(out / "fusion" / model / name),
+                                          np.load(smoke_run.out / "fusion" / model / name))
+        assert (out / "fusion" / model / "history.csv").read_text() == \
+            (smoke_run.out / "fusion" / model / "history.csv").read_text()
+    for protocol in ("test", "validation"):
+        fused = Path("fusion-results") / f"thresholds-{protocol}"
+        assert (out / fused / "results.tsv").read_text() == (smoke_run.out / fused / "results.tsv").read_text()
+        np.testing.assert_array_equal(np.load(out / fused / "all" / "predictions.npy"),
+                                      np.load(smoke_run.out / fused / "all" / "predictions.npy"))
+    again = reproduce("--smoke", root, out)  # finished: nothing runs
+    assert again.returncode == 0
+    assert len(re.findall(r"^\[\s*\d+\] finished earlier: ", again.stdout, flags=re.MULTILINE)) == 20
+
