@@ -12,6 +12,8 @@
 #   --smoke  smaller still: one or two epochs, no extraction workers, for the end-to-end test
 #   --print  print the commands instead of running them
 #   --from N start at the N-th command (after fixing what stopped a run there)
+# At the end: each command's time, each model's test scores, the fused tables, and a warning line naming any
+# model no better than chance on its test split.
 # Run it from the repository root, with the project's python first on PATH.
 set -euo pipefail
 
@@ -120,18 +122,26 @@ echo "Time per command:"
 printf '%s\n' "${timings[@]}"
 echo
 echo "Each model alone on the test set (from its evaluation-on-test.tsv):"
-{
-    printf 'model\tROC-AUC-macro\tPR-AUC-macro\n'
+scores=$(
     for evaluation in "$OUT"/fusion/crnn/*/evaluation-on-test.tsv "$OUT"/fusion/DeepSpectrum/*/*/evaluation-on-test.tsv; do
         model=${evaluation#"$OUT/fusion/"}
         awk -F '\t' -v model="${model%/evaluation-on-test.tsv}" '
             { value[$1] = $2 }
             END { printf "%s\t%s\t%s\n", model, value["ROC-AUC-macro"], value["PR-AUC-macro"] }' "$evaluation"
     done
-} | table
+)
+{ printf 'model\tROC-AUC-macro\tPR-AUC-macro\n'; printf '%s\n' "$scores"; } | table
 for protocol in test validation; do
     results=$OUT/fusion-results/thresholds-$protocol
     echo
     echo "Fused, thresholds tuned on the $protocol set ($results/results.tsv; per-tag PR-AUC plot: $results/pr-auc-per-tag.png):"
     table "$results/results.tsv"
 done
+
+# Last, one line per model no better than chance (0.5, give or take a small test split's noise): the fused rows
+# above average it in all the same, so it must not pass unnoticed. A warning, not a failure: the smoke run's
+# one-epoch models are often at chance.
+CHANCE_ROC_AUC=0.6
+awk -F '\t' -v chance=$CHANCE_ROC_AUC '!($2 ~ /^[0-9]+(\.[0-9]+)?$/ && $2 + 0 >= chance) {
+    printf "warning: %s is no better than chance on its test split (ROC-AUC-macro %s, below %s), yet it is fused\n",
+        $1, $2 == "" ? "missing" : $2, chance }' <<<"$scores"
