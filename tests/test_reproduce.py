@@ -82,6 +82,30 @@ def test_it_refuses_to_run_outside_the_repository_root(tmp_path):
     assert "run it from the repository root" in result.stderr
 
 
+def test_the_report_names_each_model_no_better_than_chance(tmp_path):
+    """`--from 21` runs none of the 20 commands, only the report, here on constructed results."""
+    out = tmp_path / "build"
+    test_roc_auc = dict.fromkeys(MODELS, "0.912345") | {"crnn/gru": "0.512110", "DeepSpectrum/5s/lstm": "0.600000",
+                                                        "DeepSpectrum/1s/gru": None}
+    for model, roc_auc in test_roc_auc.items():
+        (out / "fusion" / model).mkdir(parents=True)
+        roc_auc_line = "" if roc_auc is None else f"ROC-AUC-macro\t{roc_auc}\n"
+        (out / "fusion" / model / "evaluation-on-test.tsv").write_text("PR-AUC-macro\t0.5\n" + roc_auc_line)
+    for protocol in ("test", "validation"):
+        (out / "fusion-results" / f"thresholds-{protocol}").mkdir(parents=True)
+        (out / "fusion-results" / f"thresholds-{protocol}" / "results.tsv").write_text("metric\tall\n")
+
+    result = reproduce("--toy", "--from", "21", tmp_path / "MEDIAEVAL19", out)
+
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: crnn/gru is no better than chance on its test split (ROC-AUC-macro 0.512110, below 0.6), yet it is fused",
+        "warning: DeepSpectrum/1s/gru is no better than chance on its test split (ROC-AUC-macro missing, below 0.6), "
+        "yet it is fused"]
+    assert result.stdout.endswith("\n".join(warnings) + "\n")
+
+
 @pytest.mark.skipif(not ((REPO / "crnn.py").is_file() and (REPO / "deepspectrum_features.py").is_file()),
                     reason="needs crnn.py and deepspectrum_features.py")
 def test_smoke_run_writes_every_file_the_readme_names(smoke_run):
