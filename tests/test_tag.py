@@ -320,6 +320,16 @@ def test_a_copied_model_finds_its_recorded_vgg16_weights_in_the_keras_cache(trai
     np.testing.assert_array_equal(network(np.zeros((1, 224, 224, 3), np.uint8)), np.maximum(fc2_bias, 0)[None])
 
 
+def test_vgg16_weights_options_reach_the_search(trained, loaded, tmp_path, monkeypatch):
+    weights_file = tmp_path / "vgg16.h5"
+    weights_file.touch()
+    given = []
+    monkeypatch.setattr(tagging, "load_models", lambda paths, vgg16_weights=(): given.append(vgg16_weights) or loaded)
+    invoke(tag, "-m", trained["base"], trained["audio"][0], "--vgg16-weights", weights_file, "--vgg16-weights",
+           tmp_path, "--thresholds", "none", "-np", "1", "--quiet")
+    assert given == [(weights_file, tmp_path)]
+
+
 def test_help_starts_no_tensorflow():
     import subprocess
     import sys
