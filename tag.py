@@ -29,25 +29,29 @@ THRESHOLDS = ("validation", "none")
               help="validation: per-tag thresholds tuned on the models' fused validation predictions "
                    "(fusion.py --thresholds validation); none: scores only.")
 @click.option("-v", "--val-tsv", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Validation split TSV for the thresholds. Default: the validation split the first model records "
-                   "(its -v TSV or npz).")
+              help="Validation split TSV for the thresholds. Default: the first model's validation-truth.npy (or, "
+                   "in a folder written before it was kept, the validation split the model records).")
 @click.option("--crops", type=click.Choice(CROP_RULES), default="middle", show_default=True,
               help="middle: each model's evaluation input (the CRNN's middle crop, the DeepSpectrum extraction's "
                    "excerpt); all: the mean over every window of the whole track.")
+@click.option("--vgg16-weights", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="A VGG16 weights file, or a folder holding one, to try when a DeepSpectrum model's weights are not "
+                   "at their recorded path or in Keras' cache ($KERAS_HOME/models, by default ~/.keras/models); found "
+                   "by the sha256 the extraction recorded. Repeatable.")
 @click.option("-np", "--number-of-processes", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True,
               help="Worker processes that decode and draw while the networks run.")
 @click.option("--taggram", "taggram_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also draw one PNG per file here: the fused tag scores over the track's windows (tags x time).")
 @click.option("--skip-bad", is_flag=True, help="Exit 0 even if unreadable or too short files were skipped.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def main(audio, model_paths, output, output_format, top, thresholds, val_tsv, crops, number_of_processes,
-         taggram_dir, skip_bad, quiet):
+def main(audio, model_paths, output, output_format, top, thresholds, val_tsv, crops, vgg16_weights,
+         number_of_processes, taggram_dir, skip_bad, quiet):
     """Score AUDIO (files, or folders searched for mp3, ogg, flac, wav) with every model, fuse by the mean, decide."""
     from augli import tagging  # TensorFlow starts only for a real run
     from augli.files import write_text
 
     files = tagging.audio_files(audio)
-    models, vgg16_networks = tagging.load_models(model_paths)
+    models, vgg16_networks = tagging.load_models(model_paths, vgg16_weights)
     cutoffs = tagging.decision_thresholds(models, val_tsv) if thresholds == "validation" else None
     taggram = None
     if taggram_dir is not None:

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from pathlib import Path
 
 from augli.errors import AugliError
 from augli.files import read_lines
@@ -29,6 +30,21 @@ def read_sha256_list(path):
 def sha256_of(path):
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class Sha256Memo:
+    """sha256_of that hashes each file once while its size and modification time stay the same: looking up
+    several models' ~500 MB weights files must not read them again for every model."""
+
+    def __init__(self):
+        self.digests = {}  # (resolved path, size, mtime_ns) -> sha256
+
+    def __call__(self, path):
+        status = Path(path).stat()
+        key = (Path(path).resolve(), status.st_size, status.st_mtime_ns)
+        if key not in self.digests:
+            self.digests[key] = sha256_of(path)
+        return self.digests[key]
 
 
 def verify(path, expected):

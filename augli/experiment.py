@@ -71,13 +71,19 @@ class Experiment:
         return self.root / "validation-predictions.npy"
 
     @property
+    def validation_truth(self):
+        """The validation split's labels (tracks x tags, bool, thresholds.tsv's order): tag.py's default thresholds
+        need them, and a copied folder keeps them where a recorded split path would not be."""
+        return self.root / "validation-truth.npy"
+
+    @property
     def evaluation(self):
         return self.root / "evaluation-on-test.tsv"
 
     def outputs(self):
         """Everything a run writes, files and folders."""
         return (self.config, self.history, self.checkpoints, self.log, self.predictions, self.decisions,
-                self.thresholds, self.validation_predictions, self.evaluation)
+                self.thresholds, self.validation_predictions, self.validation_truth, self.evaluation)
 
     def existing_outputs(self):
         return [path for path in self.outputs() if path.exists()]

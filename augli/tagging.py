@@ -6,6 +6,9 @@ record, carried from deepspectrum_features.py through the npz files), and the in
 the trainers' and the extractor's own functions: the CRNN reads crops of a 16 kHz mono wav written as
 prepare_audio.py writes it, a DeepSpectrum RNN gets VGG16 features of the pictures the extractor draws.
 Worker processes decode and draw; this process runs the networks, each model loaded once.
+
+A folder copied elsewhere tags as it is: VGG16's weights are found by the sha256 the extraction recorded
+(augli.vgg16.WeightsSearch), and the default thresholds read the validation labels the trainer kept in the folder.
 """
 
 import decimal
@@ -14,13 +17,13 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import click
 import numpy as np
 import soundfile
 from tqdm import tqdm
 
 from augli import metrics
 from augli.audio import SAMPLE_RATE_HZ, load_mono, write_wav
-from augli.checksums import sha256_of
 from augli.clips import Wav, middle_crop, window_crops
 from augli.conversion import find_audio
 from augli.data import binarize, read_split
@@ -28,7 +31,7 @@ from augli.deepspectrum import (DECIMAL_CONTEXT, TRACKS_AHEAD_PER_WORKER, Track,
                                 picture_settings, render_track, worker_pool)
 from augli.errors import AugliError
 from augli.experiment import Experiment, check_batch_normalization
-from augli.files import read_lines
+from augli.files import load_npy, read_lines
 from augli.fusion import PREDICTIONS, find_models, fuse, load_validation_scores, validation_thresholds
 from augli.sequences import load_labels
 
@@ -100,8 +103,9 @@ def read_tags(experiment):
     return tuple(line.split("\t")[0] for line in lines if line)
 
 
-def load_model(folder, vgg16_networks):
-    """The model of one experiment folder, rebuilt from its config.json, with its best weights."""
+def load_model(folder, vgg16_networks, weights_search):
+    """The model of one experiment folder, rebuilt from its config.json, with its best weights; a DeepSpectrum RNN's
+    VGG16 weights are found by their recorded sha256 (`weights_search`, an augli.vgg16.WeightsSearch)."""
     from augli.models import crnn_tagger, sequence_tagger
     from augli.training import load_best_weights
 
@@ -127,11 +131,11 @@ def load_model(folder, vgg16_networks):
         model = TaggingModel(experiment.root, CRNN, tags, network, window_seconds=pipeline["window_seconds"],
                              batch_size=pipeline["test_batch_size"])
     elif "features" in pipeline:
-        settings, vgg16 = _extraction(pipeline, experiment.config)
+        settings, vgg16 = _extraction(pipeline, experiment.config, weights_search)
         network = sequence_tagger(pipeline["n_features"], len(tags), *head, recurrent_activation=activation)
         model = TaggingModel(experiment.root, DEEPSPECTRUM, tags, network, settings=settings, vgg16=vgg16)
         if vgg16 not in vgg16_networks:
-            vgg16_networks[vgg16] = _load_vgg16(*vgg16)
+            vgg16_networks[vgg16] = _load_vgg16(*vgg16, weights_search)
         if vgg16_networks[vgg16].width != pipeline["n_features"]:
             raise AugliError(f"{experiment.config}: the model reads {pipeline['n_features']} features, VGG16's "
                              f"{vgg16[1]} gives {vgg16_networks[vgg16].width}")
@@ -159,7 +163,7 @@ def _check_front_end(pipeline, config_path):
                          f"this code's has {current.get(key)!r}")
 
 
-def _extraction(pipeline, config_path):
+def _extraction(pipeline, config_path, weights_search):
     """(PictureSettings, VGG16 key) of a DeepSpectrum RNN, from the extraction record of its test split."""
     records = pipeline["features"]
     record = records.get("test") if isinstance(records, dict) else None
@@ -187,24 +191,24 @@ def _extraction(pipeline, config_path):
                              f"them from seed {RANDOM_WEIGHTS_SEED}")
         return picture_settings(decimal_options), ("none", options["feature_layer"])
     _require(network, ("file", "sha256"), f"{config_path} input_pipeline.features.test.network")
-    weights = Path(network["file"])
-    if not weights.is_file():
-        raise AugliError(f"the VGG16 weights {weights} the features were extracted with are missing "
-                         f"(sha256 {network['sha256']})")
-    if sha256_of(weights) != network["sha256"]:
-        raise AugliError(f"the VGG16 weights {weights} changed since the features were extracted: sha256 is not "
-                         f"{network['sha256']}")
+    weights = weights_search.find(network["sha256"], network["file"])
     return picture_settings(decimal_options), (str(weights), options["feature_layer"])
 
 
-def _load_vgg16(weights, layer):
+def _load_vgg16(weights, layer, weights_search):
     from augli.vgg16 import load_vgg16
 
-    return load_vgg16(weights, layer)
+    return load_vgg16(weights, layer, sha256=None if weights == "none" else weights_search.sha256(weights))
 
 
-def load_models(paths):
-    """(models, VGG16 networks by key); every model must tag the same tags in the same order (checked first)."""
+def load_models(paths, vgg16_weights=()):
+    """(models, VGG16 networks by key); every model must tag the same tags in the same order (checked first).
+
+    `vgg16_weights`: files or folders where VGG16 weights are looked for after each model's recorded path and
+    Keras' cache.
+    """
+    from augli.vgg16 import WeightsSearch
+
     folders = model_folders(paths)
     tags = {folder: read_tags(Experiment(folder)) for folder in folders}
     first = folders[0]
@@ -213,20 +217,25 @@ def load_models(paths):
             order = " in another order" if set(tags[folder]) == set(tags[first]) else ""
             raise AugliError(f"the models tag different tag lists: {first} has {len(tags[first])} tags, "
                              f"{folder} has {len(tags[folder])} tags{order}")
-    vgg16_networks = {}
-    return [load_model(folder, vgg16_networks) for folder in folders], vgg16_networks
+    vgg16_networks, weights_search = {}, WeightsSearch(tuple(vgg16_weights))
+    return [load_model(folder, vgg16_networks, weights_search) for folder in folders], vgg16_networks
 
 
 # --- thresholds ------------------------------------------------------------------------------------------
 
 def validation_truth(models, val_tsv):
-    """The validation ground truth (tracks x tags, bool) the models were selected on: -v, else the first model's."""
+    """The validation ground truth (tracks x tags, bool) the models were selected on: -v, else the first model's
+    validation-truth.npy, else (a folder written before the trainers kept it) the validation split it records."""
     tags = list(models[0].tags)
     if val_tsv is not None:
         return binarize(read_split(val_tsv), tags, source=str(val_tsv)).astype(bool), val_tsv
     experiment = Experiment(models[0].folder)
+    if experiment.validation_truth.is_file():
+        return load_npy(experiment.validation_truth).astype(bool), experiment.validation_truth
     options = _read_config(experiment)["options"]
     source = Path(options["val_csv"] if models[0].kind == CRNN else options["val_npz"])
+    click.echo(f"Warning: {experiment.root} holds no {experiment.validation_truth.name} (written before the trainers "
+               f"kept it): the thresholds read the validation split it records, {source}", err=True)
     if not source.is_file():
         raise AugliError(f"--thresholds validation needs the validation split: {source} (recorded in "
                          f"{experiment.config}) is not there; pass -v VALIDATION_TSV")

@@ -208,7 +208,8 @@ def load_best_weights(model, experiment):
 
 
 def predict_and_write(model, experiment, monitor, predict_test, predict_validation, tags, groundtruth):
-    """Reload the best epoch, score test and validation, decide with the best epoch's thresholds, write it all."""
+    """Reload the best epoch, score test and validation, decide with the best epoch's thresholds, write it all
+    (with the validation labels the monitor scored against, in `tags`' order)."""
     if monitor.best_epoch is None:
         raise AugliError("no epoch reached a finite validation ROC-AUC (training diverged); no predictions written")
     load_best_weights(model, experiment)
@@ -218,6 +219,7 @@ def predict_and_write(model, experiment, monitor, predict_test, predict_validati
     save_npy(experiment.predictions, test_scores)
     save_npy(experiment.decisions, decisions)
     save_npy(experiment.validation_predictions, validation_predictions)
+    save_npy(experiment.validation_truth, np.asarray(monitor.truth).astype(bool))
     write_text(experiment.thresholds, format_thresholds(tags, monitor.best_thresholds))
     if groundtruth is not None:
         write_text(experiment.evaluation, format_metrics(evaluate(groundtruth, test_scores, decisions)))

@@ -5,13 +5,13 @@ decode and draw never start TensorFlow.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from augli.checksums import sha256_of
+from augli.checksums import Sha256Memo, sha256_of
 from augli.errors import AugliError
 
 # The file keras.applications.VGG16(weights="imagenet", include_top=True) fetches, and its check.
@@ -52,14 +52,51 @@ def imagenet_weights_file():
                          f"into {cache}, or pass its path to --weights") from None
 
 
-def load_vgg16(weights, layer):
-    """VGG16 with its top and `weights` ("imagenet", "none" or a Keras-2 .h5 file), cut after `layer`."""
+def weights_candidates(recorded_file, cache_dir, given=()):
+    """Where a model's VGG16 weights are looked for, in order: the file its extraction recorded, Keras' cache
+    folder, then each of `given` (files, or folders). A folder is searched for the recorded file's name and the
+    name Keras gives the ImageNet weights, so that a copy under either name is found."""
+    recorded_file = Path(recorded_file)
+    names = list(dict.fromkeys((recorded_file.name, IMAGENET_WEIGHTS_FILE)))
+    candidates = [recorded_file, *(Path(cache_dir) / name for name in names)]
+    for place in map(Path, given):
+        candidates += [place / name for name in names] if place.is_dir() else [place]
+    return list(dict.fromkeys(candidates))
+
+
+@dataclass
+class WeightsSearch:
+    """Finds VGG16 weights files by the sha256 an extraction recorded, wherever the model folder was copied to;
+    one per run, so that each candidate is hashed once for all the models."""
+
+    given: tuple = ()  # tag.py's --vgg16-weights: files or folders
+    sha256: Sha256Memo = field(default_factory=Sha256Memo)
+
+    def find(self, sha256, recorded_file):
+        """The first candidate whose sha256 is `sha256`; one line naming it, the places looked and the option if none."""
+        cache_dir = keras_cache_dir()
+        for candidate in weights_candidates(recorded_file, cache_dir, self.given):
+            if candidate.is_file() and self.sha256(candidate) == sha256:
+                return candidate
+        state = "holds other weights" if Path(recorded_file).is_file() else "is missing"
+        given = f" or in {', '.join(map(str, self.given))}" if self.given else ""
+        raise AugliError(f"no VGG16 weights with the sha256 {sha256} the features were extracted with: the recorded "
+                         f"{recorded_file} {state}, and none is in Keras' cache {cache_dir}{given}; pass the file "
+                         "(or its folder) with --vgg16-weights")
+
+
+def load_vgg16(weights, layer, sha256=None):
+    """VGG16 with its top and `weights` ("imagenet", "none" or a Keras-2 .h5 file), cut after `layer`.
+
+    `sha256`: the weights file's, where the caller has it already (hashing the ImageNet file takes seconds).
+    """
     if weights == "none":
         keras.utils.set_random_seed(RANDOM_WEIGHTS_SEED)
         weights_file, record = None, {"weights": "none", "seed": RANDOM_WEIGHTS_SEED}
     else:
         weights_file = imagenet_weights_file() if weights == "imagenet" else Path(weights)
-        record = {"weights": str(weights), "file": str(weights_file.resolve()), "sha256": sha256_of(weights_file)}
+        record = {"weights": str(weights), "file": str(weights_file.resolve()),
+                  "sha256": sha256 or sha256_of(weights_file)}
     try:
         model = keras.applications.VGG16(weights=None if weights_file is None else str(weights_file), include_top=True)
     except (ValueError, OSError) as error:

@@ -151,7 +151,7 @@ def test_outputs_with_shapes_dtypes_and_consistency(dataset, gru_run):
     experiment, _ = gru_run
     assert sorted(path.name for path in experiment.root.iterdir()) == sorted(
         ["checkpoints", "config.json", "decisions.npy", "evaluation-on-test.tsv", "history.csv", "log",
-         "predictions.npy", "thresholds.tsv", "validation-predictions.npy"])
+         "predictions.npy", "thresholds.tsv", "validation-predictions.npy", "validation-truth.npy"])
     assert sorted(path.name for path in experiment.checkpoints.iterdir()) == ["best.weights.h5", "last-state.json",
                                                                                 "last.keras"]
     predictions, decisions = np.load(experiment.predictions), np.load(experiment.decisions)
@@ -163,6 +163,7 @@ def test_outputs_with_shapes_dtypes_and_consistency(dataset, gru_run):
     rows = history(experiment)
     best = int(np.argmax([row["val_roc_auc"] for row in rows]))
     truth = dataset["labels"]["validation"]
+    np.testing.assert_array_equal(np.load(experiment.validation_truth), truth.astype(bool))  # for tag.py
     assert macro_auc(truth, validation_predictions)[0] == pytest.approx(rows[best]["val_roc_auc"], abs=1e-6)
     thresholds = np.array([float(line.split("\t")[1]) for line in experiment.thresholds.read_text().splitlines()])
     np.testing.assert_allclose(thresholds, youden_thresholds(truth, validation_predictions), atol=1e-6)

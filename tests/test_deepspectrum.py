@@ -12,7 +12,6 @@ import subprocess
 import sys
 from decimal import Decimal
 
-import h5py
 import numpy as np
 import pytest
 import soundfile
@@ -27,7 +26,7 @@ from augli.sequences import load_sequences
 from augli.shards import Shard, parse_shard, shard_slice, take_shard
 from augli.spectrogram_image import (IMAGE_SIZE_PX, NETWORK_SIZE_PX, colour_table, fft_size, mel_db, render_matplotlib,
                                      render_numpy, resize_for_network)
-from conftest import REPO
+from conftest import REPO, VGG16_LAYERS, write_legacy_vgg16_weights
 from deepspectrum_features import main
 
 RATE_HZ = 44100
@@ -216,34 +215,6 @@ def test_mel_spectrogram_is_librosas():
     db = mel_db(chunk, RATE_HZ, 128)
     assert db.shape == (128, 42) and abs(db.max()) < 1e-5  # 0 dB at the chunk's maximum
     np.testing.assert_allclose(db, expected, atol=1e-3)
-
-
-# Keras' VGG16 with its top: (layer, kernel shape, bias size); layers without weights have none.
-VGG16_LAYERS = [("input_layer", None, 0)]
-for block, (width, convolutions) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], start=1):
-    inputs = VGG16_LAYERS[-2][1][3] if block > 1 else 3
-    for number in range(1, convolutions + 1):
-        VGG16_LAYERS.append((f"block{block}_conv{number}", (3, 3, inputs if number == 1 else width, width), width))
-    VGG16_LAYERS.append((f"block{block}_pool", None, 0))
-VGG16_LAYERS += [("flatten", None, 0), ("fc1", (25088, 4096), 4096), ("fc2", (4096, 4096), 4096),
-                 ("predictions", (4096, 1000), 1000)]
-
-
-def write_legacy_vgg16_weights(path, kernel, fc2_bias, layers=VGG16_LAYERS):
-    """Keras 2's save_weights layout, which the ImageNet file has; weights not written read as zeros."""
-    with h5py.File(path, "w") as handle:
-        handle.attrs["keras_version"] = b"2.2.4"
-        handle.attrs["backend"] = b"tensorflow"
-        handle.attrs["layer_names"] = [name.encode() for name, _, _ in layers]
-        for name, kernel_shape, bias_size in layers:
-            group = handle.create_group(name)
-            shapes = {f"{name}/kernel:0": kernel_shape, f"{name}/bias:0": (bias_size,)} if kernel_shape else {}
-            group.attrs["weight_names"] = [weight.encode() for weight in shapes]
-            for weight, shape in shapes.items():
-                group.create_dataset(weight, shape=shape, dtype="float32")  # unwritten: zeros, no space on disk
-        if "block1_conv1" in handle:
-            handle["block1_conv1/block1_conv1/kernel:0"][...] = kernel
-            handle["fc2/fc2/bias:0"][...] = fc2_bias
 
 
 def test_vgg16_takes_keras2_legacy_weights_and_gives_fc2(tmp_path):

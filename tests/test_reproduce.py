@@ -18,7 +18,8 @@ from conftest import REPO, SMOKE_SIZES, SMOKE_TAGS, assert_smoke_run_succeeded, 
 MODELS = ["crnn/lstm", "crnn/bilstm", "crnn/gru"] + [
     f"DeepSpectrum/{window}/{rnn}" for window in ("1s", "5s") for rnn in ("lstm", "bilstm", "gru")]
 EXPERIMENT_FILES = ["config.json", "history.csv", "checkpoints/best.weights.h5", "predictions.npy", "decisions.npy",
-                    "thresholds.tsv", "validation-predictions.npy", "evaluation-on-test.tsv"]
+                    "thresholds.tsv", "validation-predictions.npy", "validation-truth.npy",
+                    "evaluation-on-test.tsv"]
 FUSION_GROUPS = ["all", "crnn", "ds", "ds-1s", "ds-5s"]
 FUSION_GROUP_FILES = ["predictions.npy", "thresholds.txt", "decisions.npy", "eval-on-test.tsv"]
 

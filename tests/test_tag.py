@@ -4,8 +4,11 @@ weights, on the toy dataset (the session's smoke run: no second training). Taggi
 back each model's own test predictions and fusion.py's fused ones.
 """
 
+import hashlib
 import json
 import shutil
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,10 +17,12 @@ from click.testing import CliRunner
 
 import fusion
 import tag
-from augli import data, tagging
-from augli.tagging import WindowScores, fused_taggram, load_models, tag_files
+from augli import checksums, data, tagging
+from augli.errors import AugliError
+from augli.tagging import WindowScores, fused_taggram, load_models, tag_files, validation_truth
 from augli.toy import TOY_TAGS
-from conftest import SMOKE_TAGS, assert_smoke_run_succeeded
+from augli.vgg16 import IMAGENET_WEIGHTS_FILE, WeightsSearch, weights_candidates
+from conftest import SMOKE_TAGS, assert_smoke_run_succeeded, write_legacy_vgg16_weights
 
 RATE = 16000
 TAGS = TOY_TAGS[:SMOKE_TAGS]
@@ -43,7 +48,8 @@ def trained(smoke_run, tmp_path_factory):
     tracks = data.read_split(data.split_tsv(data.split_dir(smoke_run.root), "test"))
     test_audio = [smoke_run.root / "audio" / track.path for track in tracks]
     features = smoke_run.root / "features" / "DeepSpectrum" / f"{WINDOW_S}s"
-    return {"base": base, "fused": root / "fused", "audio": test_audio, "features": features, "root": root}
+    return {"base": base, "fused": root / "fused", "audio": test_audio, "features": features, "root": root,
+            "recorded_roots": (smoke_run.root, smoke_run.out)}
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +60,8 @@ def loaded(trained):
 @pytest.fixture
 def cached_models(trained, loaded, monkeypatch):
     """tag.py with `-m BASE` gets the models loaded once for the module (each load builds VGGish and VGG16)."""
-    def load(paths):
-        assert list(paths) == [trained["base"]]
+    def load(paths, vgg16_weights=()):
+        assert list(paths) == [trained["base"]] and vgg16_weights == ()
         return loaded
 
     monkeypatch.setattr(tagging, "load_models", load)
@@ -78,6 +84,11 @@ def test_each_model_and_the_fusion_reproduce_their_test_predictions(trained, loa
 
     out = trained["root"] / "tags.json"
     invoke(tag, "-m", base, *trained["audio"], "--format", "json", "--top", "0", "-o", out, "-np", "1", "--quiet")
+    assert_fused_tags(out, trained)
+
+
+def assert_fused_tags(out, trained):
+    """tag.py's --top 0 JSON of the test audio holds fusion.py's fused scores and validation-threshold decisions."""
     files = json.loads(out.read_text())["tags"]
     assert [entry["file"] for entry in files] == [str(path) for path in trained["audio"]]
     fused = np.load(trained["fused"] / "all" / "predictions.npy")
@@ -177,6 +188,146 @@ def test_bad_models_are_one_line(trained, tmp_path, case, message):
         (base / "crnn" / "other" / "thresholds.tsv").write_text("\n".join(thresholds[::-1]) + "\n")
     result = CliRunner().invoke(tag.main, ["-m", str(base), str(trained["audio"][0]), "-np", "1", "--quiet"])
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+# --- a folder copied elsewhere -------------------------------------------------------------------------------
+
+def copied_elsewhere(trained, destination):
+    """The base folder copied to `destination`, every path its config.json files record made invalid (as on
+    another machine, or with the data root deleted)."""
+    shutil.copytree(trained["base"], destination)
+    for config in destination.glob("**/config.json"):
+        text = config.read_text()
+        for recorded in trained["recorded_roots"]:
+            text = text.replace(str(recorded), "/nonexistent/elsewhere")
+        config.write_text(text)
+    return destination
+
+
+def test_a_copied_fusion_tree_tags_as_before(trained, tmp_path, monkeypatch):
+    base = copied_elsewhere(trained, tmp_path / "copy" / "fusion")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # an empty cache: random VGG16 weights need none
+    out = tmp_path / "tags.json"
+    result = invoke(tag, "-m", base, *trained["audio"], "--format", "json", "--top", "0", "-o", out, "-np", "1",
+                    "--quiet")
+    assert "Warning" not in result.output
+    assert_fused_tags(out, trained)
+
+
+def test_thresholds_read_the_folder_then_the_recorded_split_and_v_overrides(trained, loaded, tmp_path, capsys):
+    models, _ = loaded  # the DeepSpectrum RNN first: its recorded split is the validation npz
+    folder = tmp_path / "model"
+    shutil.copytree(models[0].folder, folder)
+    model = [replace(models[0], folder=folder)]
+    kept = np.load(folder / "validation-truth.npy")
+    truth, source = validation_truth(model, None)
+    assert source == folder / "validation-truth.npy" and truth.dtype == bool
+    assert capsys.readouterr().err == ""
+
+    (folder / "validation-truth.npy").unlink()  # a folder written before the trainers kept it
+    truth, source = validation_truth(model, None)
+    np.testing.assert_array_equal(truth, kept)
+    assert source == trained["features"] / "validation.npz"
+    assert capsys.readouterr().err == (f"Warning: {folder} holds no validation-truth.npy (written before the trainers "
+                                       f"kept it): the thresholds read the validation split it records, {source}\n")
+
+    tsv = data.split_tsv(data.split_dir(trained["recorded_roots"][0]), "validation")
+    truth, source = validation_truth(model, tsv)
+    assert source == tsv
+    np.testing.assert_array_equal(truth, kept)
+
+
+def test_weights_are_looked_for_at_the_recorded_path_in_the_cache_then_in_each_given_place(tmp_path):
+    folder, weights_file = tmp_path / "folder", tmp_path / "mine.h5"
+    folder.mkdir()
+    weights_file.touch()
+    assert weights_candidates("/old/custom.h5", "/cache", [weights_file, folder]) == [
+        Path("/old/custom.h5"), Path("/cache/custom.h5"), Path("/cache", IMAGENET_WEIGHTS_FILE), weights_file,
+        folder / "custom.h5", folder / IMAGENET_WEIGHTS_FILE]
+    # The ImageNet file is recorded under the name Keras gives it: one name to look for per folder.
+    assert weights_candidates(f"/old/{IMAGENET_WEIGHTS_FILE}", "/cache", [folder]) == [
+        Path("/old", IMAGENET_WEIGHTS_FILE), Path("/cache", IMAGENET_WEIGHTS_FILE), folder / IMAGENET_WEIGHTS_FILE]
+
+
+def counted_hashing(monkeypatch):
+    """The files checksums.sha256_of reads from now on, in order."""
+    hashed, sha256_of = [], checksums.sha256_of
+
+    def counting(path):
+        hashed.append(Path(path))
+        return sha256_of(path)
+
+    monkeypatch.setattr(checksums, "sha256_of", counting)
+    return hashed
+
+
+def test_weights_are_found_by_sha256_each_file_hashed_once(tmp_path, monkeypatch):
+    cache, given = tmp_path / "keras" / "models", tmp_path / "given"
+    cache.mkdir(parents=True)
+    given.mkdir()
+    (cache / IMAGENET_WEIGHTS_FILE).write_bytes(b"other weights")
+    (given / "custom.h5").write_bytes(b"the weights")
+    recorded = tmp_path / "old" / "custom.h5"
+    wanted = hashlib.sha256(b"the weights").hexdigest()
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    hashed = counted_hashing(monkeypatch)
+
+    search = WeightsSearch((given,))
+    assert search.find(wanted, recorded) == given / "custom.h5"  # the cached file has another sha256
+    assert search.find(wanted, recorded) == given / "custom.h5"  # a second model: nothing hashed again
+    assert hashed == [cache / IMAGENET_WEIGHTS_FILE, given / "custom.h5"]  # in the search's order
+
+    (cache / "custom.h5").write_bytes(b"the weights")
+    assert WeightsSearch((given,)).find(wanted, recorded) == cache / "custom.h5"  # the cache before the option
+    recorded.parent.mkdir()
+    recorded.write_bytes(b"the weights")
+    assert WeightsSearch((given,)).find(wanted, recorded) == recorded  # the recorded path first
+
+
+def test_weights_not_found_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    recorded = tmp_path / "custom.h5"
+    recorded.write_bytes(b"changed since")
+    with pytest.raises(AugliError) as refused:
+        WeightsSearch((tmp_path,)).find("ab" * 32, recorded)
+    assert refused.value.message == (
+        f"no VGG16 weights with the sha256 {'ab' * 32} the features were extracted with: the recorded {recorded} "
+        f"holds other weights, and none is in Keras' cache {tmp_path / 'keras' / 'models'} or in {tmp_path}; pass "
+        "the file (or its folder) with --vgg16-weights")
+
+
+def test_a_copied_model_finds_its_recorded_vgg16_weights_in_the_keras_cache(trained, tmp_path, monkeypatch):
+    """A model whose extraction used a weights file (here a small file in VGG16's layout) finds a copy of it by its
+    sha256 under Keras' name in Keras' cache; the file is hashed once, VGG16 built with it."""
+    folder = copied_elsewhere(trained, tmp_path / "copy") / MODELS[1]
+    cached = tmp_path / "keras" / "models" / IMAGENET_WEIGHTS_FILE
+    cached.parent.mkdir(parents=True)
+    fc2_bias = np.linspace(-1, 1, 4096, dtype=np.float32)
+    write_legacy_vgg16_weights(cached, np.zeros((3, 3, 3, 64), np.float32), fc2_bias)
+    sha256 = hashlib.sha256(cached.read_bytes()).hexdigest()
+    config = json.loads((folder / "config.json").read_text())
+    config["input_pipeline"]["features"]["test"]["network"] = {
+        "weights": "imagenet", "file": f"/nonexistent/{IMAGENET_WEIGHTS_FILE}", "sha256": sha256}
+    (folder / "config.json").write_text(json.dumps(config))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    hashed = counted_hashing(monkeypatch)
+
+    (model,), vgg16_networks = load_models([folder])
+    assert model.vgg16 == (str(cached), "fc2") and hashed == [cached]
+    network = vgg16_networks[model.vgg16]
+    assert network.weights["sha256"] == sha256
+    # Every other weight is zero, so the features are relu(fc2's bias): the cached file's.
+    np.testing.assert_array_equal(network(np.zeros((1, 224, 224, 3), np.uint8)), np.maximum(fc2_bias, 0)[None])
+
+
+def test_vgg16_weights_options_reach_the_search(trained, loaded, tmp_path, monkeypatch):
+    weights_file = tmp_path / "vgg16.h5"
+    weights_file.touch()
+    given = []
+    monkeypatch.setattr(tagging, "load_models", lambda paths, vgg16_weights=(): given.append(vgg16_weights) or loaded)
+    invoke(tag, "-m", trained["base"], trained["audio"][0], "--vgg16-weights", weights_file, "--vgg16-weights",
+           tmp_path, "--thresholds", "none", "-np", "1", "--quiet")
+    assert given == [(weights_file, tmp_path)]
 
 
 def test_help_starts_no_tensorflow():

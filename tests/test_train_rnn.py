@@ -108,7 +108,7 @@ def test_outputs_with_shapes_dtypes_and_consistency(splits, gru_run):
     experiment, result = gru_run
     assert sorted(path.name for path in experiment.root.iterdir()) == sorted(
         ["checkpoints", "config.json", "decisions.npy", "evaluation-on-test.tsv", "history.csv", "log",
-         "predictions.npy", "thresholds.tsv", "validation-predictions.npy"])
+         "predictions.npy", "thresholds.tsv", "validation-predictions.npy", "validation-truth.npy"])
     assert sorted(path.name for path in experiment.checkpoints.iterdir()) == ["best.weights.h5", "last-state.json", "last.keras"]
     assert any(experiment.log.rglob("events.out.tfevents.*"))
 
@@ -130,6 +130,7 @@ def test_outputs_with_shapes_dtypes_and_consistency(splits, gru_run):
     # The reloaded best model reproduces the best epoch's validation score, and the thresholds are
     # that epoch's Youden cutoffs; decisions are the strict comparison against them.
     validation_truth = np.load(splits["validation"])["y"]
+    np.testing.assert_array_equal(np.load(experiment.validation_truth), validation_truth.astype(bool))  # for tag.py
     assert macro_auc(validation_truth, validation_predictions)[0] == pytest.approx(roc_aucs[best_epoch], abs=1e-12)
     lines = experiment.thresholds.read_text().splitlines()
     assert [line.split("\t")[0] for line in lines] == list(TAGS)
@@ -348,7 +349,7 @@ def test_refuses_an_experiment_folder_holding_a_run(splits, gru_run):
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == (
         f"Error: {experiment.root} already holds a run (config.json, history.csv, checkpoints, log, predictions.npy, "
-        "decisions.npy, thresholds.tsv, validation-predictions.npy, evaluation-on-test.tsv); "
+        "decisions.npy, thresholds.tsv, validation-predictions.npy, validation-truth.npy, evaluation-on-test.tsv); "
         "pass --overwrite to replace it or --resume to continue it")
     assert experiment.predictions.read_bytes() == before
 
