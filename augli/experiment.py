@@ -153,20 +153,27 @@ def check_batch_normalization(config, config_path):
 
 def check_same_options(experiment, options):
     """A resumed run must compute what the interrupted one computed: same layers, same options except run control."""
-    try:
-        config = json.loads(experiment.config.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise AugliError(f"cannot resume: {experiment.config} is unreadable ({error})") from None
-    check_batch_normalization(config, experiment.config)
-    check_recorded_options(experiment.config, options, RUN_CONTROL_OPTIONS)
+    record = _resume_record(experiment.config)
+    check_batch_normalization(record, experiment.config)
+    _check_options(record, experiment.config, options, RUN_CONTROL_OPTIONS)
 
 
 def check_recorded_options(record_path, options, run_control):
     """Refuse to resume when an option outside `run_control` differs from the `options` recorded in `record_path`."""
+    _check_options(_resume_record(record_path), record_path, options, run_control)
+
+
+def _resume_record(record_path):
     try:
-        recorded = json.loads(Path(record_path).read_text(encoding="utf-8"))["options"]
-    except (OSError, ValueError, KeyError) as error:
+        record = json.loads(Path(record_path).read_text(encoding="utf-8"))
+        record["options"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise AugliError(f"cannot resume: {record_path} is unreadable ({error})") from None
+    return record
+
+
+def _check_options(record, record_path, options, run_control):
+    recorded = record["options"]
     current = json.loads(json.dumps(options, default=str))
     for name in sorted(set(recorded) | set(current)):
         if name not in run_control and recorded.get(name) != current.get(name):

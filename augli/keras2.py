@@ -15,8 +15,6 @@ from keras import ops
 from augli.distribution import all_layers, global_moments
 
 SERIALIZATION_PACKAGE = "augli"
-# What config.json records of a model's BatchNormalization layers; folders without it hold Keras 3's.
-BATCH_NORMALIZATION_RECORD = "keras2"
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
