@@ -21,7 +21,8 @@ from augli.clips import (batched, find_wavs, load_batch, middle_crop, prefetched
                          window_samples)
 from augli.data import binarize, read_split, tags_of
 from augli.errors import AugliError
-from augli.distribution import adapt_to_strategy, distributed_run, distribution_record, worker_root
+from augli.devices import announce
+from augli.distribution import adapt_to_strategy, distributed_run, worker_root
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
 from augli.metrics import check_scorable
 from augli.models import VGGISH_LAYER, compile_tagger, crnn_tagger
@@ -179,7 +180,8 @@ def start_fine_tuning(model, experiment, monitor, learning_rate):
 
 def train_crnn(options):
     """crnn.py end to end; `options` are the script's resolved options (recorded in config.json)."""
-    with distributed_run(options["distribute"], options["devices"], options["mixed_precision"]) as strategy:
+    with distributed_run(options["distribute"], options["devices"],
+                         options["mixed_precision"]) as (strategy, distribution):
         experiment = prepare(worker_root(options["experiment_base_path"], strategy), options["overwrite"],
                              options["resume"])
         weights = None if options["resume"] else resolve_weights(options["vggish_weights"])
@@ -191,6 +193,7 @@ def train_crnn(options):
             raise AugliError(f"{train.source} has {len(train.wavs)} tracks, "
                              f"fewer than one batch (-bs {options['batch_size']})")
         groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.wavs), len(tags), test.source)
+        announce(distribution["computing_on"])
         set_seeds(options["seed"])
         epochs, window, workers = options["epochs"], options["window"], options["n_workers"]
         monitor = ValidationMonitor(crop_predictor(middle_crops(validation, window), options["batch_size"], workers,
@@ -207,7 +210,7 @@ def train_crnn(options):
             compile_tagger(model, options["learning_rate"])
             clear_outputs(experiment)
             write_config(experiment, options, options["seed"], input_pipeline(options, wav_dir, noise, weights),
-                         distribution_record(strategy))
+                         distribution)
             first_epoch = 0
         adapt_to_strategy(model, strategy)
 

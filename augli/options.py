@@ -28,8 +28,9 @@ def distribution_options(command):
                           "over the machines that the TF_CONFIG variable lists (run the same command on each). "
                           "-bs stays the global batch, split between the replicas."),
         click.option("--devices", default=None, callback=_check_devices,
-                     help="GPU indices to train on, e.g. 0,1, or cpu:N for N logical CPU devices (to try "
-                          "--distribute mirrored without GPUs).  [default: every visible GPU, else the CPU]"),
+                     help="GPU indices to train on, e.g. 0,1 (--distribute none: the first), or cpu:N for N "
+                          "logical CPU devices (to try --distribute mirrored without GPUs).  [default: GPU 0 for "
+                          "--distribute none, else every visible GPU; the CPU without GPUs]"),
         click.option("--mixed-precision", is_flag=True,
                      help="Compute in mixed_float16 on GPUs (with loss scaling) or mixed_bfloat16 on CPUs; "
                           "variables, the output layer, the loss and the scores stay float32."),
