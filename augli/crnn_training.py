@@ -194,7 +194,7 @@ def train_crnn(options):
                              f"fewer than one batch (-bs {options['batch_size']})")
         groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.wavs), len(tags), test.source)
         announce(distribution["computing_on"])
-        set_seeds(options["seed"])
+        set_seeds(options["seed"], options["deterministic"])
         epochs, window, workers = options["epochs"], options["window"], options["n_workers"]
         monitor = ValidationMonitor(crop_predictor(middle_crops(validation, window), options["batch_size"], workers,
                                                    "scoring validation", quiet),

@@ -1,4 +1,4 @@
-"""What a TensorFlow process computes on, and the one line that says so.
+"""What a TensorFlow process computes on, the one line that says so, and whether its kernels are deterministic.
 
 The choice of devices and the line are pure functions of the visible GPUs (their names, in TensorFlow's
 order), so a machine of 0, 1, 2 or 8 GPUs can be tried without one; `take_devices` applies them.
@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 import click
 import tensorflow as tf
+
+# TensorFlow exports only the switch that turns op determinism on; a process that ran deterministically
+# (a test session, a notebook) must be able to turn it off again.
+from tensorflow.python.framework.config import disable_op_determinism
 
 from augli.errors import AugliError
 
@@ -107,3 +111,10 @@ def announce(record, err=False):
     that bad input is still refused in one line."""
     click.echo(record["summary"], err=err)
 
+
+def set_op_determinism(deterministic):
+    """TensorFlow's kernels deterministic (repeatable runs, slower on GPUs) or not (--no-deterministic)."""
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    else:
+        disable_op_determinism()

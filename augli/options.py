@@ -1,4 +1,4 @@
-"""Command-line options that both trainers (crnn.py, train_rnn.py) take alike, with no Keras import."""
+"""Command-line options that the TensorFlow scripts take alike, with no Keras import."""
 
 import re
 
@@ -20,8 +20,14 @@ def _check_devices(context, parameter, value):
     raise click.BadParameter(f"{value!r}: give GPU indices such as 0,1 or cpu:N for N logical CPU devices")
 
 
+deterministic_option = click.option(
+    "--deterministic/--no-deterministic", default=True, show_default=True,
+    help="Deterministic TensorFlow kernels: the same options give the same numbers, but GPUs run slower and an op "
+         "without a deterministic GPU kernel fails. --no-deterministic: faster; the last bits vary between runs.")
+
+
 def distribution_options(command):
-    """--distribute, --devices and --mixed-precision: how a run is spread over devices and in which precision."""
+    """--distribute, --devices, --mixed-precision and --deterministic: how a trainer computes, on which devices."""
     options = [
         click.option("--distribute", type=click.Choice(DISTRIBUTE_MODES), default="none", show_default=True,
                      help="none: one device. mirrored: data-parallel over this machine's --devices. multi-worker: "
@@ -34,6 +40,7 @@ def distribution_options(command):
         click.option("--mixed-precision", is_flag=True,
                      help="Compute in mixed_float16 on GPUs (with loss scaling) or mixed_bfloat16 on CPUs; "
                           "variables, the output layer, the loss and the scores stay float32."),
+        deterministic_option,
     ]
     for option in reversed(options):
         command = option(command)

@@ -81,7 +81,7 @@ def train_sequence_tagger(options):
             clear_outputs(experiment)
             write_config(experiment, options, options["seed"], input_pipeline(train, validation, test, options),
                          distribution)
-        set_seeds(options["seed"])
+        set_seeds(options["seed"], options["deterministic"])
         epochs, batch_size = options["epochs"], options["batch_size"]
         monitor = ValidationMonitor(sequence_predictor(validation.X, batch_size), validation.y, epochs)
         if options["resume"]:

@@ -404,7 +404,8 @@ def test_help_starts_neither_tensorflow_nor_keras(script):
 
 
 def test_options_keep_the_original_names_and_defaults():
-    options = {parameter.name: (parameter.opts, False if parameter.is_flag else parameter.default)
+    options = {parameter.name: (parameter.opts + parameter.secondary_opts,
+                                 False if parameter.is_flag and not parameter.secondary_opts else parameter.default)
                for parameter in main.params}
     split_dir = "./MEDIA-EVAL19/mtg-jamendo-dataset/data/splits/split-0"
     assert {name: value for name, value in options.items() if name != "vggish_weights"} == {
@@ -434,6 +435,7 @@ def test_options_keep_the_original_names_and_defaults():
         "distribute": (["--distribute"], "none"),
         "devices": (["--devices"], None),
         "mixed_precision": (["--mixed-precision"], False),
+        "deterministic": (["--deterministic", "--no-deterministic"], True),
         "seed": (["--seed"], 42),
         "resume": (["--resume"], False),
         "overwrite": (["--overwrite"], False),

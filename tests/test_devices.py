@@ -1,16 +1,19 @@
 """What a run computes on, on fake machines of 0, 1, 2 and 8 GPUs (the choice and its line are pure functions of
-the visible GPUs), and what a real run prints and records of it here (no GPU).
+the visible GPUs), what a real run prints and records of it here (no GPU), and --deterministic reaching TensorFlow.
 """
 
 import json
 
 import pytest
 from click.testing import CliRunner
+from tensorflow.python.framework.config import is_op_determinism_enabled
 
 import train_rnn
+from augli import features
 from augli.devices import DeviceChoice, choose_devices, computing_line, computing_record
 from augli.errors import AugliError
-from augli.experiment import Experiment
+from augli.experiment import RUN_CONTROL_OPTIONS, Experiment, check_recorded_options
+from augli.training import set_seeds
 from test_train_rnn import SIZES, toy_split, write_npz
 
 H100 = "NVIDIA H100 80GB HBM3"
@@ -74,15 +77,32 @@ def test_the_record_names_the_gpus_used_and_how_many_were_visible():
         "gpu_indices": [2, 5], "visible_gpus": 8}
 
 
-def test_train_rnn_prints_and_records_its_device(tmp_path):
+def test_set_seeds_switches_op_determinism_both_ways(op_determinism_kept):
+    set_seeds(0)
+    assert is_op_determinism_enabled()
+    set_seeds(0, deterministic=False)
+    assert not is_op_determinism_enabled()
+
+
+@pytest.mark.parametrize("run_control", [RUN_CONTROL_OPTIONS, features.RUN_CONTROL_OPTIONS])
+def test_a_run_may_resume_with_the_other_determinism(run_control, tmp_path):
+    """Kernels that are not deterministic change only the order of float sums, as other devices do."""
+    record = tmp_path / "config.json"
+    record.write_text(json.dumps({"options": {"seed": 42, "deterministic": True}}))
+    check_recorded_options(record, {"seed": 42, "deterministic": False}, run_control)
+
+
+def test_train_rnn_prints_and_records_its_device_and_no_determinism(tmp_path, op_determinism_kept):
     paths = [write_npz(tmp_path / f"{split}.npz", *toy_split(n_tracks, seed))
              for seed, (split, n_tracks) in enumerate(SIZES.items())]
     experiment = Experiment(tmp_path / "run")
     result = CliRunner().invoke(train_rnn.main, ["-mep", str(tmp_path), "-ebp", str(experiment.root), "-tr", str(paths[0]),
                                                  "-v", str(paths[1]), "-te", str(paths[2]), "-e", "1", "-ru", "8",
-                                                 "-rl", "1", "-bs", "50", "--quiet"])
+                                                 "-rl", "1", "-bs", "50", "--quiet", "--no-deterministic"])
     assert result.exit_code == 0, result.output
     assert "CPU only: no GPU visible" in result.output.splitlines()
+    assert not is_op_determinism_enabled()
     config = json.loads(experiment.config.read_text())
+    assert config["options"]["deterministic"] is False
     assert config["distribution"]["computing_on"] == {"summary": "CPU only: no GPU visible", "gpus": [],
                                                       "gpu_indices": [], "visible_gpus": 0}

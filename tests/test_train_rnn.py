@@ -387,7 +387,8 @@ def test_overwrite_replaces_only_the_runs_outputs_and_without_ground_truth_skips
 
 
 def test_options_keep_the_original_names_and_defaults():
-    options = {parameter.name: (parameter.opts, False if parameter.is_flag else parameter.default)
+    options = {parameter.name: (parameter.opts + parameter.secondary_opts,
+                                 False if parameter.is_flag and not parameter.secondary_opts else parameter.default)
                for parameter in main.params}
     assert options == {
         "media_eval_path": (["-mep", "--media-eval-path"], "./MEDIA-EVAL19"),
@@ -407,6 +408,7 @@ def test_options_keep_the_original_names_and_defaults():
         "distribute": (["--distribute"], "none"),
         "devices": (["--devices"], None),
         "mixed_precision": (["--mixed-precision"], False),
+        "deterministic": (["--deterministic", "--no-deterministic"], True),
         "seed": (["--seed"], 42),
         "resume": (["--resume"], False),
         "overwrite": (["--overwrite"], False),
