@@ -1,6 +1,7 @@
 """Command-line options that the TensorFlow scripts take alike, with no Keras import."""
 
 import re
+from pathlib import Path
 
 import click
 
@@ -45,3 +46,15 @@ def distribution_options(command):
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def below_media_eval_path(path_of_split, split, help):
+    """click.option settings of a split file that defaults to `path_of_split(-mep, split)`: the default is checked
+    as a given path would be, and --help shows it after `help`, with MEP for the -mep folder.
+    """
+    def resolve(context, parameter, value):
+        if value is not None:
+            return value
+        return parameter.type.convert(path_of_split(context.params["media_eval_path"], split), parameter, context)
+
+    return {"default": None, "callback": resolve, "help": f"{help}  [default: {path_of_split(Path('MEP'), split)}]"}

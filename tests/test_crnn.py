@@ -407,12 +407,12 @@ def test_options_keep_the_original_names_and_defaults():
     options = {parameter.name: (parameter.opts + parameter.secondary_opts,
                                  False if parameter.is_flag and not parameter.secondary_opts else parameter.default)
                for parameter in main.params}
-    split_dir = "./MEDIA-EVAL19/mtg-jamendo-dataset/data/splits/split-0"
     assert {name: value for name, value in options.items() if name != "vggish_weights"} == {
         "media_eval_path": (["-mep", "--media-eval-path"], "./MEDIA-EVAL19"),
-        "train_csv": (["-tr", "--train-csv"], f"{split_dir}/autotagging_moodtheme-train.tsv"),
-        "val_csv": (["-v", "--val-csv"], f"{split_dir}/autotagging_moodtheme-validation.tsv"),
-        "test_csv": (["-te", "--test-csv"], f"{split_dir}/autotagging_moodtheme-test.tsv"),
+        # The original's split-0 TSVs below ./MEDIA-EVAL19, now below -mep (tests/test_options.py).
+        "train_csv": (["-tr", "--train-csv"], None),
+        "val_csv": (["-v", "--val-csv"], None),
+        "test_csv": (["-te", "--test-csv"], None),
         "batch_size": (["-bs", "--batch-size"], 32),
         "epochs": (["-e", "--epochs"], 100),
         "learning_rate": (["-lr", "--learning-rate"], 0.001),

@@ -10,6 +10,7 @@ from tensorflow.python.framework.config import is_op_determinism_enabled
 
 import train_rnn
 from augli import features
+from augli.data import sequences_npz
 from augli.devices import DeviceChoice, choose_devices, computing_line, computing_record
 from augli.errors import AugliError
 from augli.experiment import RUN_CONTROL_OPTIONS, Experiment, check_recorded_options
@@ -92,17 +93,20 @@ def test_a_run_may_resume_with_the_other_determinism(run_control, tmp_path):
     check_recorded_options(record, {"seed": 42, "deterministic": False}, run_control)
 
 
-def test_train_rnn_prints_and_records_its_device_and_no_determinism(tmp_path, op_determinism_kept):
-    paths = [write_npz(tmp_path / f"{split}.npz", *toy_split(n_tracks, seed))
-             for seed, (split, n_tracks) in enumerate(SIZES.items())]
+def test_train_rnn_with_only_mep_prints_and_records_its_device_and_no_determinism(tmp_path, op_determinism_kept):
+    """The sequences where the pipeline writes them below -mep, found without -tr, -v or -te."""
+    mep = tmp_path / "MEDIA-EVAL19"
+    for seed, (split, n_tracks) in enumerate(SIZES.items()):
+        sequences_npz(mep, split).parent.mkdir(parents=True, exist_ok=True)
+        write_npz(sequences_npz(mep, split), *toy_split(n_tracks, seed))
     experiment = Experiment(tmp_path / "run")
-    result = CliRunner().invoke(train_rnn.main, ["-mep", str(tmp_path), "-ebp", str(experiment.root), "-tr", str(paths[0]),
-                                                 "-v", str(paths[1]), "-te", str(paths[2]), "-e", "1", "-ru", "8",
+    result = CliRunner().invoke(train_rnn.main, ["-mep", str(mep), "-ebp", str(experiment.root), "-e", "1", "-ru", "8",
                                                  "-rl", "1", "-bs", "50", "--quiet", "--no-deterministic"])
     assert result.exit_code == 0, result.output
     assert "CPU only: no GPU visible" in result.output.splitlines()
     assert not is_op_determinism_enabled()
     config = json.loads(experiment.config.read_text())
     assert config["options"]["deterministic"] is False
+    assert config["options"]["train_npz"] == str(mep / "features" / "DeepSpectrum" / "1s" / "train.npz")
     assert config["distribution"]["computing_on"] == {"summary": "CPU only: no GPU visible", "gpus": [],
                                                       "gpu_indices": [], "visible_gpus": 0}

@@ -392,9 +392,10 @@ def test_options_keep_the_original_names_and_defaults():
                for parameter in main.params}
     assert options == {
         "media_eval_path": (["-mep", "--media-eval-path"], "./MEDIA-EVAL19"),
-        "train_npz": (["-tr", "--train-npz"], "train.npz"),
-        "val_npz": (["-v", "--val-npz"], "validation.npz"),
-        "test_npz": (["-te", "--test-npz"], "test.npz"),
+        # The original's train.npz, validation.npz and test.npz, now below -mep (tests/test_options.py).
+        "train_npz": (["-tr", "--train-npz"], None),
+        "val_npz": (["-v", "--val-npz"], None),
+        "test_npz": (["-te", "--test-npz"], None),
         "batch_size": (["-bs", "--batch-size"], 32),
         "epochs": (["-e", "--epochs"], 1000),
         "learning_rate": (["-lr", "--learning-rate"], 0.001),
