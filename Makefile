@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test demo submission labels clean
+.PHONY: test gpu demo submission labels clean
 
 # The virtual environment is rebuilt whenever requirements.txt changes.
 $(VENV)/installed: requirements.txt
@@ -13,6 +13,10 @@ $(VENV)/installed: requirements.txt
 
 test: $(VENV)/installed
 	$(PY) -m pytest -q tests
+
+# On a machine with an NVIDIA GPU: the same environment plus TensorFlow's CUDA libraries.
+gpu: $(VENV)/installed
+	$(PY) -m pip install --quiet -r requirements-gpu.txt
 
 DEMO := build/demo
 

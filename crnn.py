@@ -10,23 +10,22 @@ from pathlib import Path
 
 import click
 
-from augli.options import distribution_options, numerics_options
+from augli.data import split_0_tsv
+from augli.options import below_media_eval_path, distribution_options, numerics_options
 from augli.params import RANDOM_NOISE, RNN_TYPES, TEST_CROPS
 from vggish.params import DEFAULT_WEIGHTS_PATH
 
 TSV = click.Path(exists=True, dir_okay=False, path_type=Path)
-SPLIT_DIR = "./MEDIA-EVAL19/mtg-jamendo-dataset/data/splits/split-0"
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-mep", "--media-eval-path", type=click.Path(file_okay=False, path_type=Path), default="./MEDIA-EVAL19",
               show_default=True, help="Folder holding mtg-jamendo-dataset/ and wav/.")
-@click.option("-tr", "--train-csv", type=TSV, default=f"{SPLIT_DIR}/autotagging_moodtheme-train.tsv",
-              show_default=True, help="Training split TSV (MTG-Jamendo layout).")
-@click.option("-v", "--val-csv", type=TSV, default=f"{SPLIT_DIR}/autotagging_moodtheme-validation.tsv",
-              show_default=True, help="Validation split TSV: model selection and thresholds.")
-@click.option("-te", "--test-csv", type=TSV, default=f"{SPLIT_DIR}/autotagging_moodtheme-test.tsv",
-              show_default=True, help="Test split TSV to predict.")
+@click.option("-tr", "--train-csv", type=TSV,
+              **below_media_eval_path(split_0_tsv, "train", "Training split TSV (MTG-Jamendo layout)."))
+@click.option("-v", "--val-csv", type=TSV, **below_media_eval_path(
+    split_0_tsv, "validation", "Validation split TSV: model selection and thresholds."))
+@click.option("-te", "--test-csv", type=TSV, **below_media_eval_path(split_0_tsv, "test", "Test split TSV to predict."))
 # The original's defaults, which are the paper's values.
 @click.option("-bs", "--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
               help="Training and validation batch size.")

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from augli.conversion import DEFAULT_JOBS
+from augli.options import deterministic_option
 from augli.shards import Shard, parse_shard
 from augli.spectrogram_image import RENDERERS, RESIZE_FILTERS
 
@@ -100,6 +101,7 @@ def _check_weights(context, parameter, value):
                    "machines share the work; every machine must see the same list. Name the output "
                    "SPLIT-K-of-N.csv (train-1-of-2.csv): transform_features.py reads the N shards as SPLIT.csv. "
                    "Default: every track.")
+@deterministic_option
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from the tracks already in OUTPUT.part.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output (or an interrupted run).")
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable or too short files and list them at the end.")

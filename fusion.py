@@ -10,6 +10,7 @@ import click
 from augli import data
 from augli.fusion import THRESHOLD_PROTOCOLS, TABLE_ROWS, results_table, run_fusion, write_outputs
 from augli.metrics import METRICS
+from augli.options import below_media_eval_path
 
 
 @click.command()
@@ -26,15 +27,13 @@ from augli.metrics import METRICS
               help="Tune the per-tag decision thresholds on the test set (official 2019 protocol) "
                    "or on the validation set (needs validation-predictions.npy beside each model).")
 @click.option("-v", "--val-tsv", type=click.Path(dir_okay=False, path_type=Path),
-              help="Validation split TSV for --thresholds validation "
-                   "[default: MEP/mtg-jamendo-dataset/data/splits/split-0/autotagging_moodtheme-validation.tsv]")
+              **below_media_eval_path(data.split_0_tsv, "validation",
+                                      "Validation split TSV for --thresholds validation."))
 def main(media_eval_path, output_dir, fusion_base_path, protocol, val_tsv):
     """Average the test scores of every model below the fusion base path, per group
     (all, crnn, ds, ds-1s, ds-5s), and evaluate each fusion against the test ground truth."""
     groundtruth = data.load_groundtruth(media_eval_path)
     tags = data.read_tag_list(data.tag_list_path(media_eval_path))
-    if val_tsv is None:
-        val_tsv = data.split_tsv(data.split_dir(media_eval_path), "validation")
     groups = run_fusion(fusion_base_path, groundtruth, tags, protocol, val_tsv, exclude=output_dir)
 
     fused = {group.name for group in groups}

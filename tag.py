@@ -48,11 +48,14 @@ def main(audio, model_paths, output, output_format, top, thresholds, val_tsv, cr
          number_of_processes, taggram_dir, skip_bad, quiet):
     """Score AUDIO (files, or folders searched for mp3, ogg, flac, wav) with every model, fuse by the mean, decide."""
     from augli import tagging  # TensorFlow starts only for a real run
+    from augli.devices import announce, take_devices
     from augli.files import write_text
 
     files = tagging.audio_files(audio)
+    computing = take_devices()[1]
     models, vgg16_networks = tagging.load_models(model_paths, vgg16_weights)
     cutoffs = tagging.decision_thresholds(models, val_tsv) if thresholds == "validation" else None
+    announce(computing, err=True)
     taggram = None
     if taggram_dir is not None:
         from augli.plots import plot_taggram

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from augli.options import distribution_options, numerics_options
+from augli.data import sequences_npz
+from augli.options import below_media_eval_path, distribution_options, numerics_options
 from augli.params import RNN_TYPES
 
 NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -18,10 +19,11 @@ NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-mep", "--media-eval-path", type=click.Path(file_okay=False, path_type=Path), default="./MEDIA-EVAL19",
               show_default=True, help="Folder holding mtg-jamendo-dataset/ (for the test ground truth).")
-@click.option("-tr", "--train-npz", type=NPZ, default="train.npz", show_default=True, help="Training sequences.")
-@click.option("-v", "--val-npz", type=NPZ, default="validation.npz", show_default=True,
-              help="Validation sequences: model selection, early stopping and thresholds.")
-@click.option("-te", "--test-npz", type=NPZ, default="test.npz", show_default=True, help="Test sequences to predict.")
+@click.option("-tr", "--train-npz", type=NPZ, **below_media_eval_path(sequences_npz, "train", "Training sequences."))
+@click.option("-v", "--val-npz", type=NPZ, **below_media_eval_path(
+    sequences_npz, "validation", "Validation sequences: model selection, early stopping and thresholds."))
+@click.option("-te", "--test-npz", type=NPZ,
+              **below_media_eval_path(sequences_npz, "test", "Test sequences to predict."))
 # The paper's values (the original's defaults); -bs is honoured here, the original ignored it (Keras used 32).
 @click.option("-bs", "--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("-e", "--epochs", type=click.IntRange(min=1), default=1000, show_default=True,

@@ -21,7 +21,8 @@ from augli.clips import (batched, find_wavs, load_batch, middle_crop, prefetched
                          window_samples)
 from augli.data import binarize, read_split, tags_of
 from augli.errors import AugliError
-from augli.distribution import adapt_to_strategy, distributed_run, distribution_record, worker_root
+from augli.devices import announce
+from augli.distribution import adapt_to_strategy, distributed_run, worker_root
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
 from augli.keras2 import debiasing_state_kept
 from augli.metrics import check_scorable
@@ -185,7 +186,8 @@ def start_fine_tuning(model, experiment, monitor, learning_rate, optimizer):
 
 def train_crnn(options):
     """crnn.py end to end; `options` are the script's resolved options (recorded in config.json)."""
-    with distributed_run(options["distribute"], options["devices"], options["mixed_precision"]) as strategy:
+    with distributed_run(options["distribute"], options["devices"],
+                         options["mixed_precision"]) as (strategy, distribution):
         experiment = prepare(worker_root(options["experiment_base_path"], strategy), options["overwrite"],
                              options["resume"])
         weights = None if options["resume"] else resolve_weights(options["vggish_weights"])
@@ -197,7 +199,8 @@ def train_crnn(options):
             raise AugliError(f"{train.source} has {len(train.wavs)} tracks, "
                              f"fewer than one batch (-bs {options['batch_size']})")
         groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.wavs), len(tags), test.source)
-        set_seeds(options["seed"])
+        announce(distribution["computing_on"])
+        set_seeds(options["seed"], options["deterministic"])
         epochs, window, workers = options["epochs"], options["window"], options["n_workers"]
         monitor = ValidationMonitor(crop_predictor(middle_crops(validation, window), options["batch_size"], workers,
                                                    "scoring validation", quiet),
@@ -214,7 +217,7 @@ def train_crnn(options):
             compile_tagger(model, options["learning_rate"], options["optimizer"])
             clear_outputs(experiment)
             write_config(experiment, options, options["seed"], input_pipeline(options, wav_dir, noise, weights),
-                         distribution_record(strategy))
+                         distribution)
             first_epoch = 0
         adapt_to_strategy(model, strategy)
 

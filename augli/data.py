@@ -1,4 +1,5 @@
-"""The MTG-Jamendo metadata: split TSVs, the tag list, the ground truth and where they live."""
+"""The MTG-Jamendo metadata: split TSVs, the tag list, the ground truth and where they, and the pipeline's
+sequence files, live below the -mep folder."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from augli.files import load_npy, read_lines
 DATASET_DIR = "mtg-jamendo-dataset"
 TAG_LIST = "data/tags/moodtheme_split.txt"
 SPLIT_0 = "data/splits/split-0"
+SEQUENCES_1S = "features/DeepSpectrum/1s"  # train_rnn.py's default input: the first of the pipeline's two
 SPLITS = ("train", "validation", "test")
 # MTG moved the results in 2020; `results/mediaeval2019` (the 2019 path) is now a symlink.
 GROUNDTRUTH_CANDIDATES = ("results/mediaeval2019/groundtruth.npy", "results/mediaeval/groundtruth.npy")
@@ -30,6 +32,16 @@ class Track:
 def split_tsv(split_dir, split):
     """`<split_dir>/autotagging_moodtheme-<split>.tsv`, the naming of MTG's split files."""
     return Path(split_dir) / f"autotagging_moodtheme-{split}.tsv"
+
+
+def split_0_tsv(media_eval_path, split):
+    """Split-0's TSV of `split` in the mtg-jamendo-dataset clone below the -mep folder."""
+    return split_tsv(split_dir(media_eval_path), split)
+
+
+def sequences_npz(media_eval_path, split):
+    """The 1 s DeepSpectrum sequences of `split` where the pipeline (README, reproduce.sh) writes them below -mep."""
+    return Path(media_eval_path) / SEQUENCES_1S / f"{split}.npz"
 
 
 def read_split(tsv_path):

@@ -308,8 +308,19 @@ def features_by_track(tracks, network, batch_size):
         yield from run(len(pictures))
 
 
+def start_tensorflow(deterministic):
+    """Start TensorFlow on one device (the first visible GPU, else the CPU), print which, set --deterministic; the
+    device's record. TensorFlow is imported here, so that it starts only once the inputs are known to be good."""
+    from augli.devices import announce, set_op_determinism, take_devices
+
+    set_op_determinism(deterministic)
+    computing = take_devices()[1]
+    announce(computing)
+    return computing
+
+
 def load_network(weights, layer):
-    """VGG16 cut at `layer`; Keras is imported here, so TensorFlow starts only once the inputs are known to be good."""
+    """VGG16 cut at `layer` (Keras is imported here, for the reason `start_tensorflow` gives)."""
     from augli.vgg16 import load_vgg16
 
     return load_vgg16(weights, layer)
@@ -324,8 +335,10 @@ def extract_features(options):
         check_recorded_options(outputs.partial_record, options, RUN_CONTROL_OPTIONS)
     tracks = take_shard(listed_tracks(options["audio_dir"], options["label_file"]), options["shard"])
     settings = picture_settings(options)
+    computing = start_tensorflow(options["deterministic"])
     network = load_network(options["weights"], options["feature_layer"])
     record = provenance(options, network.weights.get("seed"), RECORDED_PACKAGES)
+    record["computing_on"] = computing
     record["libsndfile"] = soundfile.__libsndfile_version__  # the decoder, bundled with soundfile
     record["network"] = {"name": options["extraction_network"], "layer": options["feature_layer"],
                          "width": network.width, **network.weights}

@@ -1,4 +1,5 @@
-"""Where a run computes: one device, data-parallel replicas (tf.distribute), and in which precision.
+"""How a run computes: on one device or as data-parallel replicas (tf.distribute), and in which precision.
+Which devices they are is `augli.devices`' choice.
 
 Both trainers build, train and score their model inside `distributed_run`. -bs stays the global batch:
 Keras splits each batch of the training dataset between the replicas and all-reduces the gradients,
@@ -19,45 +20,10 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from augli.devices import take_devices
 from augli.errors import AugliError
 
 FLOAT32 = "float32"
-
-
-def logical_cpus(count):
-    """The names of `count` logical CPU devices, made from the physical CPU unless TensorFlow already has them."""
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    existing = tf.config.get_logical_device_configuration(cpu) or []
-    if len(existing) < count:
-        try:
-            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * count)
-        except RuntimeError:
-            raise AugliError(f"--devices cpu:{count}: TensorFlow has started with {max(len(existing), 1)} CPU "
-                             "device(s) and cannot split its CPU any more") from None
-    return [f"/cpu:{index}" for index in range(count)]
-
-
-def visible_gpus(indices):
-    """Make only the GPUs `indices` visible and return their device names (renumbered from 0 by TensorFlow)."""
-    gpus = tf.config.list_physical_devices("GPU")
-    missing = [index for index in indices if index >= len(gpus)]
-    if missing:
-        raise AugliError(f"--devices {','.join(map(str, indices))}: no GPU {missing[0]} "
-                         f"(this machine shows {len(gpus)} GPU(s))")
-    tf.config.set_visible_devices([gpus[index] for index in indices], "GPU")
-    return [f"/gpu:{position}" for position in range(len(indices))]
-
-
-def training_devices(devices, mode):
-    """The device names of the --devices value: `cpu:N`, GPU indices, or None for every GPU (else the CPU)."""
-    if devices is None:
-        return [f"/gpu:{index}" for index in range(len(tf.config.list_physical_devices("GPU")))] or ["/cpu:0"]
-    if devices.startswith("cpu:"):
-        if mode == "multi-worker":
-            raise AugliError("--devices cpu:N splits one machine's CPU; a multi-worker run takes each machine's GPUs "
-                             "(or its CPU) as they are")
-        return logical_cpus(int(devices[4:]))
-    return visible_gpus([int(index) for index in devices.split(",")])
 
 
 def check_tf_config():
@@ -85,21 +51,17 @@ def fresh_collective_keys():
 
 
 def distribution_strategy(mode, devices):
-    """The tf.distribute strategy of --distribute and --devices; the default (no) strategy for `none`."""
+    """The tf.distribute strategy of --distribute and --devices (the default, no strategy, for `none`), and the
+    record of the devices it computes on (`augli.devices`)."""
     if mode == "multi-worker":
         check_tf_config()
-    names = training_devices(devices, mode)
+    names, computing = take_devices(mode, devices)
     if mode == "none":
-        if len(names) > 1:
-            raise AugliError(f"--devices names {len(names)} devices but --distribute none trains on one; "
-                             "pass --distribute mirrored")
-        if names[0].startswith("/cpu") and tf.config.list_physical_devices("GPU"):
-            tf.config.set_visible_devices([], "GPU")
-        return tf.distribute.get_strategy()
+        return tf.distribute.get_strategy(), computing
     fresh_collective_keys()
     if mode == "mirrored":
-        return tf.distribute.MirroredStrategy(devices=names)
-    return tf.distribute.MultiWorkerMirroredStrategy()
+        return tf.distribute.MirroredStrategy(devices=names), computing
+    return tf.distribute.MultiWorkerMirroredStrategy(), computing
 
 
 def dtype_policy_name(mixed):
@@ -112,15 +74,16 @@ def dtype_policy_name(mixed):
 @contextmanager
 def distributed_run(mode, devices, mixed_precision):
     """Build, train and score inside this: the strategy's scope and the dtype policy, restored afterwards.
+    Yields the strategy and what config.json records of it (`distribution_record`).
 
     Keras wraps the optimizer in a LossScaleOptimizer when it compiles a mixed_float16 model.
     """
-    strategy = distribution_strategy(mode, devices)
+    strategy, computing = distribution_strategy(mode, devices)
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(dtype_policy_name(mixed_precision))
     try:
         with strategy.scope():
-            yield strategy
+            yield strategy, distribution_record(strategy, computing)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
@@ -205,11 +168,12 @@ def strategy_name(strategy):
     return "none"
 
 
-def distribution_record(strategy):
+def distribution_record(strategy, computing):
     """What config.json records of how the run computed (when it started; a resumed run may use other devices)."""
     return {
         "strategy": strategy_name(strategy),
         "replicas": strategy.num_replicas_in_sync,
         "devices": local_devices(strategy),
         "dtype_policy": keras.mixed_precision.global_policy().name,
+        "computing_on": computing,
     }

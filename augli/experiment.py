@@ -14,9 +14,9 @@ from augli.params import BATCH_NORMALIZATION_RECORD
 
 # Distributions whose versions decide the numbers a run produces.
 RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "scikit-learn", "h5py", "kapre", "librosa", "soundfile", "pandas")
-# Options that steer how a run is carried out, not what it computes (the devices change only the order of
-# float sums): a resumed run may change them.
-RUN_CONTROL_OPTIONS = ("resume", "overwrite", "quiet", "distribute", "devices")
+# Options that steer how a run is carried out, not what it computes (the devices, and kernels that are not
+# deterministic, change only the order of float sums): a resumed run may change them.
+RUN_CONTROL_OPTIONS = ("resume", "overwrite", "quiet", "distribute", "devices", "deterministic")
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,10 @@ _EXACT_POWERS_OF_TEN = np.array([10.0**k for k in range(23)])
 _MAX_EXACT_MANTISSA = 2**53
 _MANTISSA_DIGITS_LIMIT = 10**17  # stop accumulating digits before int64 overflows
 _EXPONENT_LIMIT = 100_000  # beyond any float; keeps the exponent from overflowing
-# Extraction options that steer how a run is carried out, not the values it writes: a resumed run may
-# change them, and the shards of one extraction may differ in them.
-RUN_CONTROL_OPTIONS = ("resume", "overwrite", "skip_bad", "number_of_processes", "batch_size", "explicit_label")
+# Extraction options that steer how a run is carried out, not the values it writes (--no-deterministic: only
+# their last bits): a resumed run may change them, and the shards of one extraction may differ in them.
+RUN_CONTROL_OPTIONS = ("resume", "overwrite", "skip_bad", "number_of_processes", "batch_size", "explicit_label",
+                       "deterministic")
 
 
 @dataclass(frozen=True)

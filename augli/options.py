@@ -1,6 +1,7 @@
-"""Command-line options that both trainers (crnn.py, train_rnn.py) take alike, with no Keras import."""
+"""Command-line options that the TensorFlow scripts take alike, with no Keras import."""
 
 import re
+from pathlib import Path
 
 import click
 
@@ -27,19 +28,27 @@ def with_options(command, options):
     return command
 
 
+deterministic_option = click.option(
+    "--deterministic/--no-deterministic", default=True, show_default=True,
+    help="Deterministic TensorFlow kernels: the same options give the same numbers, but GPUs run slower and an op "
+         "without a deterministic GPU kernel fails. --no-deterministic: faster; the last bits vary between runs.")
+
+
 def distribution_options(command):
-    """--distribute, --devices and --mixed-precision: how a run is spread over devices and in which precision."""
+    """--distribute, --devices, --mixed-precision and --deterministic: how a trainer computes, on which devices."""
     options = [
         click.option("--distribute", type=click.Choice(DISTRIBUTE_MODES), default="none", show_default=True,
                      help="none: one device. mirrored: data-parallel over this machine's --devices. multi-worker: "
                           "over the machines that the TF_CONFIG variable lists (run the same command on each). "
                           "-bs stays the global batch, split between the replicas."),
         click.option("--devices", default=None, callback=_check_devices,
-                     help="GPU indices to train on, e.g. 0,1, or cpu:N for N logical CPU devices (to try "
-                          "--distribute mirrored without GPUs).  [default: every visible GPU, else the CPU]"),
+                     help="GPU indices to train on, e.g. 0,1 (--distribute none: the first), or cpu:N for N "
+                          "logical CPU devices (to try --distribute mirrored without GPUs).  [default: GPU 0 for "
+                          "--distribute none, else every visible GPU; the CPU without GPUs]"),
         click.option("--mixed-precision", is_flag=True,
                      help="Compute in mixed_float16 on GPUs (with loss scaling) or mixed_bfloat16 on CPUs; "
                           "variables, the output layer, the loss and the scores stay float32."),
+        deterministic_option,
     ]
     return with_options(command, options)
 
@@ -56,3 +65,15 @@ def numerics_options(command):
                           "of Keras up to 2.2.5; the authors' version is unknown."),
     ]
     return with_options(command, options)
+
+
+def below_media_eval_path(path_of_split, split, help):
+    """click.option settings of a split file that defaults to `path_of_split(-mep, split)`: the default is checked
+    as a given path would be, and --help shows it after `help`, with MEP for the -mep folder.
+    """
+    def resolve(context, parameter, value):
+        if value is not None:
+            return value
+        return parameter.type.convert(path_of_split(context.params["media_eval_path"], split), parameter, context)
+
+    return {"default": None, "callback": resolve, "help": f"{help}  [default: {path_of_split(Path('MEP'), split)}]"}

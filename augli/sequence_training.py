@@ -4,7 +4,8 @@ import math
 
 import tensorflow as tf
 
-from augli.distribution import adapt_to_strategy, distributed_run, distribution_record, worker_root
+from augli.devices import announce
+from augli.distribution import adapt_to_strategy, distributed_run, worker_root
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
 from augli.models import compile_tagger, sequence_tagger
 from augli.sequences import load_splits
@@ -67,18 +68,20 @@ def input_pipeline(train, validation, test, options):
 
 def train_sequence_tagger(options):
     """train_rnn.py end to end; `options` are the script's resolved options (recorded in config.json)."""
-    with distributed_run(options["distribute"], options["devices"], options["mixed_precision"]) as strategy:
+    with distributed_run(options["distribute"], options["devices"],
+                         options["mixed_precision"]) as (strategy, distribution):
         experiment = prepare(worker_root(options["experiment_base_path"], strategy), options["overwrite"],
                              options["resume"])
         train, validation, test = load_splits(options["train_npz"], options["val_npz"], options["test_npz"])
         groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.X), len(test.tags), test.path)
+        announce(distribution["computing_on"])
         if options["resume"]:
             check_same_options(experiment, options)
         else:
             clear_outputs(experiment)
             write_config(experiment, options, options["seed"], input_pipeline(train, validation, test, options),
-                         distribution_record(strategy))
-        set_seeds(options["seed"])
+                         distribution)
+        set_seeds(options["seed"], options["deterministic"])
         epochs, batch_size = options["epochs"], options["batch_size"]
         monitor = ValidationMonitor(sequence_predictor(validation.X, batch_size), validation.y, epochs)
         if options["resume"]:

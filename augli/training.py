@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from augli.data import groundtruth_path, load_groundtruth
+from augli.devices import set_op_determinism
 from augli.errors import AugliError
 from augli.files import atomic_path, save_npy, write_text
 from augli.metrics import decide, evaluate, format_metrics, format_thresholds, macro_auc, youden_thresholds
@@ -32,10 +33,10 @@ PATIENCE_EPOCHS = 100
 CROSSENTROPY_EPSILON = 1e-7
 
 
-def set_seeds(seed):
-    """Seed Python, NumPy, TensorFlow and Keras, and make TensorFlow's kernels deterministic."""
+def set_seeds(seed, deterministic=True):
+    """Seed Python, NumPy, TensorFlow and Keras; TensorFlow's kernels deterministic unless --no-deterministic."""
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    set_op_determinism(deterministic)
 
 
 class EpochSeeds(keras.callbacks.Callback):

@@ -75,7 +75,7 @@ def training_rate(steps, devices, mixed, build, inputs, labels):
     from bench.train_rnn import EpochClock
 
     gpus = len(devices.split(",")) if devices else len(tf.config.list_physical_devices("GPU"))
-    with distributed_run("mirrored" if gpus > 1 else "none", devices, mixed) as strategy:
+    with distributed_run("mirrored" if gpus > 1 else "none", devices, mixed) as (strategy, _):
         set_seeds(SEED)
         model = build()
         compile_tagger(model, 0.001)
@@ -185,8 +185,9 @@ def describe():
     """This process's TensorFlow version and devices."""
     import tensorflow as tf
 
-    gpus = [tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
-            for gpu in tf.config.list_physical_devices("GPU")]
+    from augli.devices import visible_gpu_names
+
+    gpus = visible_gpu_names()
     cpuinfo = Path("/proc/cpuinfo")
     models = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
               if line.startswith("model name")]

@@ -171,3 +171,15 @@ def pytest_configure(config):
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * TEST_CPU_DEVICES)
+
+
+@pytest.fixture
+def op_determinism_kept():
+    """For a test that switches TensorFlow's op determinism: the state it found is restored afterwards."""
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    from augli.devices import set_op_determinism
+
+    before = is_op_determinism_enabled()
+    yield
+    set_op_determinism(before)

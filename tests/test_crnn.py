@@ -405,14 +405,15 @@ def test_help_starts_neither_tensorflow_nor_keras(script):
 
 
 def test_options_keep_the_original_names_and_defaults():
-    options = {parameter.name: (parameter.opts, False if parameter.is_flag else parameter.default)
+    options = {parameter.name: (parameter.opts + parameter.secondary_opts,
+                                 False if parameter.is_flag and not parameter.secondary_opts else parameter.default)
                for parameter in main.params}
-    split_dir = "./MEDIA-EVAL19/mtg-jamendo-dataset/data/splits/split-0"
     assert {name: value for name, value in options.items() if name != "vggish_weights"} == {
         "media_eval_path": (["-mep", "--media-eval-path"], "./MEDIA-EVAL19"),
-        "train_csv": (["-tr", "--train-csv"], f"{split_dir}/autotagging_moodtheme-train.tsv"),
-        "val_csv": (["-v", "--val-csv"], f"{split_dir}/autotagging_moodtheme-validation.tsv"),
-        "test_csv": (["-te", "--test-csv"], f"{split_dir}/autotagging_moodtheme-test.tsv"),
+        # The original's split-0 TSVs below ./MEDIA-EVAL19, now below -mep (tests/test_options.py).
+        "train_csv": (["-tr", "--train-csv"], None),
+        "val_csv": (["-v", "--val-csv"], None),
+        "test_csv": (["-te", "--test-csv"], None),
         "batch_size": (["-bs", "--batch-size"], 32),
         "epochs": (["-e", "--epochs"], 100),
         "learning_rate": (["-lr", "--learning-rate"], 0.001),
@@ -436,6 +437,7 @@ def test_options_keep_the_original_names_and_defaults():
         "distribute": (["--distribute"], "none"),
         "devices": (["--devices"], None),
         "mixed_precision": (["--mixed-precision"], False),
+        "deterministic": (["--deterministic", "--no-deterministic"], True),
         "seed": (["--seed"], 42),
         "resume": (["--resume"], False),
         "overwrite": (["--overwrite"], False),

@@ -140,6 +140,21 @@ def test_seed_command_writes_deepspectrum_csv_and_provenance(audio, label_file, 
     assert sorted(path.name for path in output.parent.iterdir()) == ["train.csv", "train.json"]
 
 
+def test_the_record_names_the_device_and_no_deterministic_reaches_tensorflow(audio, label_file, tmp_path, stand_in,
+                                                                            op_determinism_kept):
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    output = tmp_path / "train.csv"
+    result = run([audio, *SEED_FLAGS, "-lf", label_file, "-o", output, "-np", 1, "--no-deterministic"])
+    assert result.exit_code == 0, result.output
+    assert "CPU only: no GPU visible" in result.output.splitlines()
+    assert not is_op_determinism_enabled()
+    record = json.loads((tmp_path / "train.json").read_text())
+    assert record["options"]["deterministic"] is False
+    assert record["computing_on"] == {"summary": "CPU only: no GPU visible", "gpus": [], "gpu_indices": [],
+                                      "visible_gpus": 0}
+
+
 def test_without_a_label_file_every_audio_file_is_extracted(audio, tmp_path, stand_in):
     output = tmp_path / "all.csv"
     result = run([audio, "-t", 1, 1, "-nl", "-o", output, "-np", 1])

@@ -103,8 +103,9 @@ def assert_fused_tags(out, trained):
 def test_printed_table_has_short_names_and_scores_only_without_thresholds(trained, cached_models):
     result = invoke(tag, "-m", trained["base"], trained["audio"][0], "--top", "2", "--thresholds",
                     "none", "-np", "1", "--quiet")
-    rows = [line.split("\t") for line in result.output.splitlines()]
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
     assert rows[0] == ["file", "tag", "score", "present"] and len(rows) == 3
+    assert result.stderr.splitlines()[0] == "CPU only: no GPU visible"
     assert {row[1] for row in rows[1:]} <= {name.removeprefix("mood/theme---") for name in TAGS}
     assert all(row[3] == "" for row in rows[1:]) and float(rows[1][2]) >= float(rows[2][2])
 
@@ -121,7 +122,7 @@ def test_real_stereo_files_are_tagged(trained, cached_models, tmp_path):
     pictures = tmp_path / "taggrams"
     result = invoke(tag, "-m", trained["base"], tmp_path, "--top", "3", "--crops", "all", "-np", "1", "--quiet",
                     "--taggram", pictures)
-    rows = [line.split("\t") for line in result.output.splitlines()[1:]]
+    rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
     assert sorted({row[0] for row in rows}) == sorted(map(str, paths))
     assert all(0 <= float(row[2]) <= 1 for row in rows) and len(rows) >= 3 * len(paths)
     # One picture per file; the ogg and mp3 of the same name get distinct ones.

@@ -404,13 +404,15 @@ def test_overwrite_replaces_only_the_runs_outputs_and_without_ground_truth_skips
 
 
 def test_options_keep_the_original_names_and_defaults():
-    options = {parameter.name: (parameter.opts, False if parameter.is_flag else parameter.default)
+    options = {parameter.name: (parameter.opts + parameter.secondary_opts,
+                                 False if parameter.is_flag and not parameter.secondary_opts else parameter.default)
                for parameter in main.params}
     assert options == {
         "media_eval_path": (["-mep", "--media-eval-path"], "./MEDIA-EVAL19"),
-        "train_npz": (["-tr", "--train-npz"], "train.npz"),
-        "val_npz": (["-v", "--val-npz"], "validation.npz"),
-        "test_npz": (["-te", "--test-npz"], "test.npz"),
+        # The original's train.npz, validation.npz and test.npz, now below -mep (tests/test_options.py).
+        "train_npz": (["-tr", "--train-npz"], None),
+        "val_npz": (["-v", "--val-npz"], None),
+        "test_npz": (["-te", "--test-npz"], None),
         "batch_size": (["-bs", "--batch-size"], 32),
         "epochs": (["-e", "--epochs"], 1000),
         "learning_rate": (["-lr", "--learning-rate"], 0.001),
@@ -425,6 +427,7 @@ def test_options_keep_the_original_names_and_defaults():
         "distribute": (["--distribute"], "none"),
         "devices": (["--devices"], None),
         "mixed_precision": (["--mixed-precision"], False),
+        "deterministic": (["--deterministic", "--no-deterministic"], True),
         "seed": (["--seed"], 42),
         "resume": (["--resume"], False),
         "overwrite": (["--overwrite"], False),
