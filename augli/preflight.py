@@ -198,8 +198,8 @@ def planned_writes(root, out, splits, vgg16_download):
 
 def model_folder(folder, weights):
     """A model to train, or nothing if its folder holds a finished run (its thresholds.tsv)."""
-    finished = (folder / "thresholds.tsv").exists()
-    return Write(f"model {folder.parent.name}/{folder.name}", folder, 0 if finished else weights * MODEL_FOLDER_BYTES_PER_WEIGHT)
+    size_bytes = 0 if (folder / "thresholds.tsv").exists() else weights * MODEL_FOLDER_BYTES_PER_WEIGHT
+    return Write(f"model {folder.parent.name}/{folder.name}", folder, size_bytes)
 
 
 def existing_ancestor(path):
