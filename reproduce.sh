@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The paper's whole pipeline, command by command, as the README's "Reproducing the paper" lists it.
 #
-#   ./reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]
+#   ./reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] [--low-quality] [--check] DATA_ROOT [OUTPUT_DIR]
 #
 # DATA_ROOT holds mtg-jamendo-dataset/ and audio/ (the real data, or make_toy_dataset.py's);
 # wav/ and features/ are written into it, the models into OUTPUT_DIR/fusion/ and the fused
@@ -12,6 +12,9 @@
 #   --smoke  smaller still: one or two epochs, no extraction workers, for the end-to-end test
 #   --print  print the commands instead of running them
 #   --from N run the N-th command and every later one again from scratch (--overwrite), skip those before
+#   --low-quality  the audio is MTG's smaller audio-low download (ID.low.mp3): check it against that list
+#   --check  only the preflight (python preflight.py), which --paper also runs first: every input the run
+#            needs and the disk space it fills, every problem in one message
 #   --help   print this and exit
 # Started again with the same arguments after a crash, a kill or a reboot, it goes on like make: a command
 # that finished (recorded in OUTPUT_DIR/.reproduce/) is skipped while its output is there, the interrupted
@@ -22,12 +25,14 @@
 # Run it from the repository root, with the project's python first on PATH.
 set -euo pipefail
 
-USAGE="usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]"
-scale=paper print=0 from=
+USAGE="usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] [--low-quality] [--check] DATA_ROOT [OUTPUT_DIR]"
+scale=paper print=0 from= check=0 low_quality=
 while [[ $# -gt 0 && $1 == -* ]]; do
     case $1 in
         --paper | --toy | --smoke) scale=${1#--} ;;
         --print) print=1 ;;
+        --check) check=1 ;;
+        --low-quality) low_quality=--low-quality ;;
         --from)
             from=${2:-}
             if [[ ! $from =~ ^[1-9][0-9]*$ ]]; then echo "reproduce.sh: --from needs a command number" >&2; exit 2; fi
@@ -49,6 +54,13 @@ ROOT=${1%/}
 OUT=${2:-.}
 OUT=${OUT%/}
 SPLITS=$ROOT/mtg-jamendo-dataset/data/splits/split-0
+SHA256_LIST=$ROOT/mtg-jamendo-dataset/data/download/autotagging_moodtheme_audio${low_quality:+-low}_sha256_tracks.txt
+
+# The paper run checks everything it will need before days of work; the toy and smoke runs need none of the weights.
+if ((check)) || [[ $scale == paper && $print == 0 ]]; then
+    python preflight.py "$ROOT" "$OUT" $low_quality
+    ((check)) && exit 0
+fi
 
 # Options appended to the paper's commands (click keeps the last value of a repeated option).
 case $scale in
@@ -163,7 +175,7 @@ step() {  # print, skip (before --from, or finished) or run one command, then sa
     echo "${timings[-1]}"
 }
 
-step python prepare_audio.py "$ROOT/audio" "$ROOT/wav" --sha256 "$ROOT/mtg-jamendo-dataset/data/download/autotagging_moodtheme_audio_sha256_tracks.txt"
+step python prepare_audio.py "$ROOT/audio" "$ROOT/wav" --sha256 "$SHA256_LIST" --tsv "$SPLITS/autotagging_moodtheme-train.tsv" --tsv "$SPLITS/autotagging_moodtheme-validation.tsv" --tsv "$SPLITS/autotagging_moodtheme-test.tsv"
 
 step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/lstm" -rt lstm -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"
 step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/bilstm" -rt bilstm -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"

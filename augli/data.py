@@ -17,6 +17,23 @@ SPLITS = ("train", "validation", "test")
 # MTG moved the results in 2020; `results/mediaeval2019` (the 2019 path) is now a symlink.
 GROUNDTRUTH_CANDIDATES = ("results/mediaeval2019/groundtruth.npy", "results/mediaeval/groundtruth.npy")
 TSV_COLUMNS = ("TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION", "TAGS")
+# MTG's sha256 list of each audio download: `audio` names `48/948.mp3`, `audio-low` names `48/948.low.mp3`.
+SHA256_LISTS = {
+    "audio": "data/download/autotagging_moodtheme_audio_sha256_tracks.txt",
+    "audio-low": "data/download/autotagging_moodtheme_audio-low_sha256_tracks.txt",
+}
+
+# The mtg-jamendo-dataset commit the README has users check out, and the sha256 of the files of
+# MediaEval 2019 that the preflight checks a clone against: the split-0 TSVs (last changed in 3680551,
+# 2019-06-17), the tag list (01b16b2, 2019-08-02) and the test ground truth, as that commit holds them.
+DATASET_COMMIT = "1b4fa8c32e076c73b5175c1703ae805b4109309d"
+MEDIAEVAL2019_SHA256 = {
+    f"{SPLIT_0}/autotagging_moodtheme-train.tsv": "e5e9e798364b34bd241b773e5011809b24429edf471f27cf21dd8181077ba2d4",
+    f"{SPLIT_0}/autotagging_moodtheme-validation.tsv": "ecaa279367153476884d84d686479e566234cef1814bd6892a8755ba0a550dbf",
+    f"{SPLIT_0}/autotagging_moodtheme-test.tsv": "4341b5586bb3e5a80a882ce9ef33cb8b1bdaa7df856246ecc5de188dfe1cf394",
+    TAG_LIST: "68797d2f5164d78aafb641a6575f6ba68723293a715a91a8166a7b8ec19af169",
+    GROUNDTRUTH_CANDIDATES[0]: "ea63546ee281185b1afe62f25c436dde9d63827047e26b12b0417ade6f668286",
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,17 @@ def groundtruth_path(media_eval_path):
             return dataset / candidate
     tried = " or ".join(str(dataset / candidate) for candidate in GROUNDTRUTH_CANDIDATES)
     raise AugliError(f"no ground truth found: looked for {tried}")
+
+
+def mediaeval2019_files(media_eval_path):
+    """[(file in the clone, its pinned sha256)]; the ground truth where groundtruth_path finds it, else its 2019 path."""
+    dataset = Path(media_eval_path) / DATASET_DIR
+    try:
+        groundtruth = groundtruth_path(media_eval_path)
+    except AugliError:
+        groundtruth = dataset / GROUNDTRUTH_CANDIDATES[0]
+    return [(groundtruth if relative == GROUNDTRUTH_CANDIDATES[0] else dataset / relative, digest)
+            for relative, digest in MEDIAEVAL2019_SHA256.items()]
 
 
 def load_groundtruth(media_eval_path):

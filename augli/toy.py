@@ -20,11 +20,12 @@ import soundfile
 from tqdm import tqdm
 
 from augli.checksums import sha256_of
-from augli.data import DATASET_DIR, GROUNDTRUTH_CANDIDATES, SPLIT_0, TAG_LIST, TSV_COLUMNS, label_csv, split_tsv
+from augli.data import (DATASET_DIR, GROUNDTRUTH_CANDIDATES, SHA256_LISTS, SPLIT_0, TAG_LIST, TSV_COLUMNS, label_csv,
+                        split_tsv)
 from augli.errors import AugliError
 from augli.files import atomic_open, save_npy, write_text
 
-SHA256_LIST = "data/download/autotagging_moodtheme_audio_sha256_tracks.txt"
+SHA256_LIST = SHA256_LISTS["audio"]  # the toy audio is named as the full-quality download
 GROUNDTRUTH_2019 = GROUNDTRUTH_CANDIDATES[0]  # the path of 2019, the one the seed's fusion.py read
 LABEL_DIR = "labels"
 DESCRIPTION = "toy-dataset.json"

@@ -4,7 +4,6 @@ This module imports Keras; the rest of the extractor does not, so that the worke
 decode and draw never start TensorFlow.
 """
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,11 +12,8 @@ import numpy as np
 
 from augli.checksums import Sha256Memo, sha256_of
 from augli.errors import AugliError
+from augli.keras_cache import IMAGENET_WEIGHTS_FILE, IMAGENET_WEIGHTS_MD5, IMAGENET_WEIGHTS_URL, keras_cache_dir
 
-# The file keras.applications.VGG16(weights="imagenet", include_top=True) fetches, and its check.
-IMAGENET_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
-IMAGENET_WEIGHTS_URL = f"https://storage.googleapis.com/tensorflow/keras-applications/vgg16/{IMAGENET_WEIGHTS_FILE}"
-IMAGENET_WEIGHTS_MD5 = "64373286793e3c8b2b4e3219cbf3544b"
 # --weights none draws the initial weights from this seed, so toy runs repeat.
 RANDOM_WEIGHTS_SEED = 42
 
@@ -34,11 +30,6 @@ class Network:
         # DeepSpectrum's only preprocessing for VGG16: RGB -> BGR; no mean subtraction, no scaling.
         bgr = np.ascontiguousarray(images[..., ::-1], dtype=np.float32)
         return np.asarray(self.model.predict_on_batch(bgr), dtype=np.float32).reshape(len(images), -1)
-
-
-def keras_cache_dir():
-    """Where Keras caches downloaded weights: $KERAS_HOME/models, by default ~/.keras/models."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
 
 
 def imagenet_weights_file():

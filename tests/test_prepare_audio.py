@@ -277,6 +277,19 @@ def test_cli_tsv_option(source, tmp_path):
     assert files_below(tmp_path / "wav") == ["50/1050.wav"]
 
 
+def test_cli_low_quality_split_tracks_against_their_own_checksum_list(source, tmp_path):
+    """reproduce.sh --low-quality: the TSVs name `48/948.mp3`, the audio-low list `48/948.low.mp3`; only split tracks."""
+    (source / "48/948.mp3").rename(source / "48/948.low.mp3")
+    tsv = tmp_path / "split.tsv"
+    tsv.write_text(TSV_HEADER + "t1\ta\tb\t48/948.mp3\t1.0\tx\r\n" + "t2\ta\tb\t49/1049.flac\t0.75\tx\r\n")
+    checksums = tmp_path / "autotagging_moodtheme_audio-low_sha256_tracks.txt"
+    checksums.write_text(sha256_list(source, ["48/948.low.mp3", "49/1049.flac", "50/1050.wav"]))
+    result = run_cli(source, tmp_path / "wav", "--sha256", checksums, "--tsv", tsv, "-j", 1)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "converted 2, already done 0, failed 0\n"
+    assert files_below(tmp_path / "wav") == ["48/948.wav", "49/1049.wav"]  # not 48/deep/1048 nor 50/1050
+
+
 def test_cli_help_shows_the_default_jobs():
     result = run_cli("--help")
     assert result.exit_code == 0

@@ -13,6 +13,7 @@ import pytest
 
 from augli import data
 from augli.metrics import METRICS
+from augli.toy import make_toy_dataset
 from conftest import REPO, SMOKE_SIZES, SMOKE_TAGS, assert_smoke_run_succeeded, reproduce, reproduce_command
 
 MODELS = ["crnn/lstm", "crnn/bilstm", "crnn/gru"] + [
@@ -22,6 +23,9 @@ EXPERIMENT_FILES = ["config.json", "history.csv", "checkpoints/best.weights.h5",
                     "evaluation-on-test.tsv"]
 FUSION_GROUPS = ["all", "crnn", "ds", "ds-1s", "ds-5s"]
 FUSION_GROUP_FILES = ["predictions.npy", "thresholds.txt", "decisions.npy", "eval-on-test.tsv"]
+
+
+USAGE = "usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] [--low-quality] [--check] DATA_ROOT [OUTPUT_DIR]"
 
 
 def printed(*arguments):
@@ -56,13 +60,35 @@ def test_toy_and_smoke_run_the_paper_commands_with_options_appended():
             assert short == paper_line or short.startswith(paper_line + " "), (scale, short)
 
 
+def test_the_audio_conversion_takes_the_split_tracks_and_low_quality_its_own_checksums():
+    first = printed("--paper", "MEDIAEVAL19")[0]
+    splits = "MEDIAEVAL19/mtg-jamendo-dataset/data/splits/split-0/autotagging_moodtheme"
+    assert first.endswith(f" --tsv {splits}-train.tsv --tsv {splits}-validation.tsv --tsv {splits}-test.tsv")
+    assert " --sha256 MEDIAEVAL19/mtg-jamendo-dataset/data/download/autotagging_moodtheme_audio_sha256_tracks.txt " in first
+    low = printed("--paper", "--low-quality", "MEDIAEVAL19")
+    assert low[0] == first.replace("_audio_sha256_tracks.txt", "_audio-low_sha256_tracks.txt")
+    assert low[1:] == printed("--paper", "MEDIAEVAL19")[1:]
+
+
+def test_check_runs_the_preflight_alone_and_fails_on_a_toy_root(tmp_path):
+    root = tmp_path / "MEDIAEVAL19"
+    make_toy_dataset(root, SMOKE_SIZES, duration_s=1.0, n_tags=SMOKE_TAGS)
+    before = sorted(tmp_path.rglob("*"))
+    result = reproduce("--check", root, tmp_path / "build")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ") and "problems to fix before the paper run:" in result.stderr
+    assert "is not the MediaEval 2019 file" in result.stderr
+    assert "[1]" not in result.stdout  # no command of the pipeline ran
+    assert sorted(tmp_path.rglob("*")) == before
+
+
 def test_a_trailing_slash_on_the_data_root_changes_nothing():
     assert printed("MEDIAEVAL19/") == printed("--paper", "MEDIAEVAL19")
 
 
 @pytest.mark.parametrize("arguments, message", [
-    ((), "usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]"),
-    (("a", "b", "c"), "usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] DATA_ROOT [OUTPUT_DIR]"),
+    ((), USAGE),
+    (("a", "b", "c"), USAGE),
     (("--fast", "MEDIAEVAL19"), "reproduce.sh: unknown option --fast"),
     (("--from", "x", "MEDIAEVAL19"), "reproduce.sh: --from needs a command number"),
 ])

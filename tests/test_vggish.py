@@ -17,7 +17,7 @@ from augli.errors import AugliError
 from vggish import params
 from vggish.convert import main as convert
 from vggish.model import vggish
-from vggish.weights import load_weights, resolve_weights
+from vggish.weights import load_weights, read_conv_weights, resolve_weights
 
 # §4: each weighted layer's name in DTaoo's file -> in our model, with its kernel shape.
 CONV_LAYERS = {
@@ -264,3 +264,13 @@ def test_convert_never_clobbers(tmp_path):
     result = CliRunner().invoke(convert, [str(tmp_path / "vggish_model.ckpt"), str(output)])
     assert result.exit_code == 1 and "exists; pass --overwrite" in result.output
     assert output.read_text() == "keep"
+
+
+def test_read_conv_weights_checks_the_file_without_a_model(files):
+    assert set(read_conv_weights(files["no_top"])) == set(params.CONV_LAYERS)
+    weights = dict(files["conv"])
+    weights["conv2"] = [weights["conv2"][0][..., :64], weights["conv2"][1][:64]]
+    path = write_dtaoo_file(files["root"] / "narrow.h5", weights, FILE_LAYERS_NO_TOP)
+    with pytest.raises(AugliError) as raised:
+        read_conv_weights(path)
+    assert raised.value.message == f"VGGish weights {path}: layer conv2 has a (3, 3, 64, 64) kernel, VGGish needs (3, 3, 64, 128)"

@@ -82,6 +82,17 @@ def read_dtaoo_weights(path, layer_names):
         raise AugliError(f"cannot read VGGish weights {path}: {error}") from None
 
 
+def read_conv_weights(path):
+    """{conv layer: [kernel, bias]} of a DTaoo-layout file, each shaped as VGGish needs: the file checked without Keras."""
+    stored = read_dtaoo_weights(path, params.CONV_LAYERS)
+    for layer, shapes in params.conv_weight_shapes().items():
+        for kind, value, shape in zip(("kernel", "bias"), stored[layer], shapes):
+            if value.shape != shape:
+                raise AugliError(f"VGGish weights {path}: layer {DTAOO_LAYER_NAMES[layer]} has a {value.shape} {kind}, "
+                                 f"VGGish needs {shape}")
+    return stored
+
+
 def read_slim_checkpoint(path):
     """{conv layer: (kernel, bias)} from Google's TF-slim VGGish checkpoint, every variable present and shaped right.
 
