@@ -26,8 +26,9 @@ from augli.toy import TOY_TAGS, make_toy_dataset
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True, help="Worker processes.")
 def main(out, n_train, n_validation, n_test, duration, sample_rate, n_tags, seed, jobs):
     """Write a toy dataset to OUT (a new or empty folder): OUT/audio/NN/ID.mp3, OUT/mtg-jamendo-dataset/
-    (split-0 TSVs, tag list, ground truth, sha256 list), OUT/labels/ (DeepSpectrum label files) and
-    OUT/toy-dataset.json (the settings and what each tag sounds like)."""
+    (split-0 TSVs, tag list, ground truth, sha256 list), OUT/labels/ (DeepSpectrum label files),
+    OUT/vggish-random-weights.h5 (random VGGish weights for crnn.py -vw) and OUT/toy-dataset.json (the
+    settings and what each tag sounds like)."""
     sizes = {"train": n_train, "validation": n_validation, "test": n_test}
     splits = make_toy_dataset(out, sizes, duration, sample_rate, n_tags, seed, jobs)
     counts = ", ".join(f"{len(tracks)} {split}" for split, tracks in splits.items())

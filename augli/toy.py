@@ -5,6 +5,10 @@ paper's pipeline on this instead. Each tag is an audible signature (a tone, a no
 band, a pulse rate, a sweep) that survives the 16 kHz mono conversion of the CRNNs and the
 mel-spectrogram pictures of DeepSpectrum, so the models have something to learn. Every file is a
 pure function of the options: the same options give the same bytes.
+
+Beside the data it writes random VGGish weights in the layout of the AudioSet file: passed with -vw,
+they take the real loading path, and crnn.py's first phase trains the head on a frozen VGGish, as the
+paper's run does on the pretrained one.
 """
 
 import json
@@ -24,16 +28,21 @@ from augli.data import (DATASET_DIR, GROUNDTRUTH_CANDIDATES, SHA256_LISTS, SPLIT
                         split_tsv)
 from augli.errors import AugliError
 from augli.files import atomic_open, save_npy, write_text
+from vggish.params import conv_weight_shapes
+from vggish.weights import write_dtaoo_weights
 
 SHA256_LIST = SHA256_LISTS["audio"]  # the toy audio is named as the full-quality download
 GROUNDTRUTH_2019 = GROUNDTRUTH_CANDIDATES[0]  # the path of 2019, the one the seed's fusion.py read
 LABEL_DIR = "labels"
 DESCRIPTION = "toy-dataset.json"
+RANDOM_VGGISH = "vggish-random-weights.h5"
 TAG_PREFIX = "mood/theme---"
 # How many tags a track gets beyond its first (so 1 to 3 in all, mostly 1 or 2, as in the real split).
 EXTRA_TAG_PROBABILITIES = (0.4, 0.4, 0.2)
 # Track, artist and album numbers are drawn below this, as wide as the real ids.
 TRACK_ID_LIMIT = 1_400_000
+# The random VGGish draws from the seed stream (seed, TRACK_ID_LIMIT), which no track's audio uses.
+VGGISH_STREAM = TRACK_ID_LIMIT
 PEAK = 0.7  # headroom for the mp3 encoder
 BACKGROUND_RMS = (0.05, 0.15)  # pink noise under every track, relative to one signature
 SIGNATURE_GAIN = (0.5, 1.0)
@@ -224,11 +233,24 @@ def _write_audio(jobs, workers):
                 progress.update()
 
 
+def write_random_vggish(path, seed):
+    """VGGish conv weights drawn as Keras draws a new Conv2D's (Glorot uniform kernels, zero biases), in DTaoo's
+    layout: a file that crnn.py loads and freezes like the AudioSet one, for a toy run without it."""
+    rng = np.random.default_rng((seed, VGGISH_STREAM))
+    weights = {}
+    for layer, (kernel_shape, bias_shape) in conv_weight_shapes().items():
+        receptive_field = math.prod(kernel_shape[:-2])
+        limit = math.sqrt(6 / (receptive_field * (kernel_shape[-2] + kernel_shape[-1])))
+        weights[layer] = (rng.uniform(-limit, limit, kernel_shape).astype(np.float32), np.zeros(bias_shape, np.float32))
+    write_dtaoo_weights(path, weights)
+
+
 def make_toy_dataset(out, sizes, duration_s=35.0, sample_rate=22050, n_tags=len(TOY_TAGS), seed=0, workers=1):
     """Write the toy dataset to `out` (which must not exist, or be empty); {split: tracks}.
 
     `out` then holds `audio/NN/ID.mp3`, `mtg-jamendo-dataset/` (split TSVs, tag list, ground truth,
-    sha256 list), `labels/` (DeepSpectrum label files) and `toy-dataset.json` (settings and tags).
+    sha256 list), `labels/` (DeepSpectrum label files), RANDOM_VGGISH and `toy-dataset.json` (settings
+    and tags).
     It is built in a hidden folder beside `out` and renamed when complete, so a dataset never lacks files.
     """
     out = Path(out)
@@ -261,9 +283,11 @@ def _write_dataset(out, splits, tags, duration_s, sample_rate, seed, workers):
     write_text(dataset / TAG_LIST, "".join(tag + "\n" for tag in tags))
     save_npy(dataset / GROUNDTRUTH_2019, np.array([[tag in track.tags for tag in tags] for track in splits["test"]]))
     write_text(dataset / SHA256_LIST, "".join(f"{sha256_of(audio / track.path)} {track.path}\n" for track in tracks))
+    write_random_vggish(out / RANDOM_VGGISH, seed)
     description = {
         "seed": seed, "duration_s": duration_s, "sample_rate_hz": sample_rate,
         "tracks": {split: len(split_tracks) for split, split_tracks in splits.items()},
         "tags": {tag: SIGNATURES[tag.removeprefix(TAG_PREFIX)].description for tag in tags},
+        "vggish_weights": {"file": RANDOM_VGGISH, "initialisation": "Glorot uniform kernels, zero biases"},
     }
     write_text(out / DESCRIPTION, json.dumps(description, indent=1) + "\n")

@@ -12,6 +12,8 @@ import prepare_audio
 from augli import data, toy
 from augli.checksums import read_sha256_list
 from augli.metrics import macro_auc
+from vggish.params import conv_weight_shapes
+from vggish.weights import read_conv_weights
 
 SIZES = {"train": 9, "validation": 8, "test": 8}
 DURATION_S = 4.0
@@ -74,6 +76,17 @@ def test_layout_and_formats_are_mtgs(toy_root):
     assert sorted(sha256) == sorted(track.path for track in every_track)
     description = json.loads((toy_root / "toy-dataset.json").read_text())
     assert description["tracks"] == SIZES and list(description["tags"]) == tags
+
+
+def test_the_random_vggish_is_glorot_uniform_in_dtaoos_layout(toy_root):
+    weights = read_conv_weights(toy_root / toy.RANDOM_VGGISH)  # refuses another layout or shape
+    assert list(weights) == list(conv_weight_shapes())
+    for layer, (kernel, bias) in weights.items():
+        limit = np.sqrt(6 / (np.prod(kernel.shape[:2]) * (kernel.shape[2] + kernel.shape[3])))
+        assert np.abs(kernel).max() <= limit and np.abs(kernel).max() > 0.99 * limit, layer
+        assert kernel.std() == pytest.approx(limit / np.sqrt(3), rel=0.05), layer
+        assert not bias.any(), layer
+    assert json.loads((toy_root / "toy-dataset.json").read_text())["vggish_weights"]["file"] == toy.RANDOM_VGGISH
 
 
 def test_every_tag_is_in_every_split(toy_root):
