@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from augli.conversion import DEFAULT_JOBS
 from augli.tagging import CROP_RULES, FORMATTERS
+from augli.workers import DEFAULT_JOBS
 
 THRESHOLDS = ("validation", "none")
 

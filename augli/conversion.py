@@ -4,9 +4,7 @@ A wav that exists under its final name is complete (every wav is written under a
 and renamed when done), so a second run only converts what the first did not.
 """
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -16,10 +14,7 @@ from augli.audio import AUDIO_SUFFIXES, LOW_QUALITY_SUFFIX, load_mono, wav_name,
 from augli.checksums import read_sha256_list, verify
 from augli.data import read_split
 from augli.errors import AugliError
-
-# The cores this process may use (a container's share, not the host's); macOS lacks sched_getaffinity.
-DEFAULT_JOBS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
+from augli.workers import DEFAULT_JOBS, as_finished, process_pool
 
 @dataclass(frozen=True)
 class Conversion:
@@ -140,17 +135,9 @@ def run(conversions, jobs, record):
 
     Not a generator: the pool must be shut down the moment anything (Ctrl-C included) stops the loop.
     """
-    if jobs == 1:
-        for conversion in conversions:
-            record(try_convert(conversion))
-        return
-    # forkserver: workers never fork a parent that may hold threads (tqdm's monitor, TensorFlow's pools).
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver"))
-    try:
-        for future in as_completed([pool.submit(try_convert, conversion) for conversion in conversions]):
-            record(future.result())
-    finally:
-        pool.shutdown(cancel_futures=True)  # on Ctrl-C, start nothing new
+    with process_pool(jobs) as pool:
+        for failure in as_finished(pool, try_convert, conversions):
+            record(failure)
 
 
 def prepare_audio(source_dir, output_dir, split_files=(), checksum_file=None, jobs=DEFAULT_JOBS):

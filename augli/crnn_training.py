@@ -17,8 +17,7 @@ from tqdm import tqdm
 
 from augli.audio import SAMPLE_RATE_HZ
 from augli.checksums import sha256_of
-from augli.clips import (batched, find_wavs, load_batch, middle_crop, prefetched, training_crops, window_crops,
-                         window_samples)
+from augli.clips import find_wavs, load_batch, middle_crop, training_crops, window_crops, window_samples
 from augli.data import binarize, read_split, tags_of
 from augli.errors import AugliError
 from augli.devices import announce
@@ -31,6 +30,7 @@ from augli.params import (BAND_NORMALIZATION_EPSILON, DECIBEL_FLOOR_AMPLITUDE, D
                           FINE_TUNE_LEARNING_RATE_DIVISOR, STFT_HOP_SAMPLES, STFT_WINDOW_SAMPLES)
 from augli.training import (ValidationMonitor, fit, load_best_weights, load_test_groundtruth, predict_and_write,
                             resume_run, set_seeds)
+from augli.workers import batched, prefetched
 from vggish import params as vggish_params
 from vggish.weights import load_weights, resolve_weights
 

@@ -8,14 +8,11 @@ interrupted run can be continued (`--resume`): the tracks already in `OUT.part` 
 `--shard K/N` the run extracts only the K-th slice of its tracks (augli.shards).
 """
 
-import contextlib
 import csv
 import decimal
 import json
-import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +28,7 @@ from augli.features import RUN_CONTROL_OPTIONS, csv_header, read_header
 from augli.files import read_lines, write_text
 from augli.shards import take_shard
 from augli.spectrogram_image import colour_table, fft_size, mel_db, render_matplotlib, render_numpy, resize_for_network
+from augli.workers import in_order, process_pool
 
 # DeepSpectrum computed its Decimal options (window, hop, start) with `getcontext().prec = 6`.
 DECIMAL_CONTEXT = decimal.Context(prec=6)
@@ -240,39 +238,6 @@ def resume_point(partial, width):
     return finished, rows
 
 
-@contextlib.contextmanager
-def worker_pool(jobs):
-    """A process pool, or None to work in this process (jobs == 1); on any exit nothing new is started."""
-    if jobs == 1:
-        yield None
-        return
-    # forkserver: workers never fork this process, which holds TensorFlow's threads.
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver"))
-    try:
-        yield pool
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
-def submit(pool, function, *arguments):
-    if pool is not None:
-        return pool.submit(function, *arguments)
-    future = Future()
-    future.set_result(function(*arguments))
-    return future
-
-
-def in_order(pool, function, argument_tuples, ahead):
-    """function(*arguments) for each tuple, computed by the pool with up to `ahead` waiting, yielded in order."""
-    waiting = deque()
-    for arguments in argument_tuples:
-        waiting.append(submit(pool, function, *arguments))
-        while waiting and (waiting[0].done() or len(waiting) > ahead):
-            yield waiting.popleft().result()
-    while waiting:
-        yield waiting.popleft().result()
-
-
 def _usable(rendered, skip_bad, summary, progress):
     """The rendered tracks; a failure stops the run, or with skip_bad is counted and passed over."""
     for result in rendered:
@@ -362,7 +327,7 @@ def extract_features(options):
 def _extract(tracks, settings, network, options, partial, summary):
     """Append the tracks' rows to `partial`, one whole track at a time."""
     jobs = options["number_of_processes"]
-    with (worker_pool(jobs) as pool, open(partial, "a", encoding="utf-8", newline="") as handle,
+    with (process_pool(jobs) as pool, open(partial, "a", encoding="utf-8", newline="") as handle,
           tqdm(total=summary.tracks + len(tracks), initial=summary.tracks, unit="track", desc="extracting") as progress):
         rendered = in_order(pool, render_track, ((track, settings) for track in tracks), TRACKS_AHEAD_PER_WORKER * jobs)
         featured = features_by_track(_usable(rendered, options["skip_bad"], summary, progress), network,

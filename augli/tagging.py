@@ -27,13 +27,13 @@ from augli.audio import SAMPLE_RATE_HZ, load_mono, write_wav
 from augli.clips import Wav, middle_crop, window_crops
 from augli.conversion import find_audio
 from augli.data import binarize, read_split
-from augli.deepspectrum import (DECIMAL_CONTEXT, TRACKS_AHEAD_PER_WORKER, Track, TrackFailure, in_order,
-                                picture_settings, render_track, worker_pool)
+from augli.deepspectrum import DECIMAL_CONTEXT, TRACKS_AHEAD_PER_WORKER, Track, TrackFailure, picture_settings, render_track
 from augli.errors import AugliError
 from augli.experiment import Experiment, check_batch_normalization
 from augli.files import load_npy, read_lines
 from augli.fusion import PREDICTIONS, find_models, fuse, load_validation_scores, validation_thresholds
 from augli.sequences import load_labels
+from augli.workers import in_order, process_pool
 
 CRNN, DEEPSPECTRUM = "crnn", "DeepSpectrum RNN"
 CROP_RULES = ("middle", "all")
@@ -396,7 +396,7 @@ def tag_files(models, vgg16_networks, files, thresholds, crops="middle", jobs=1,
     needs_wav = any(model.kind == CRNN for model in models)
     render = "all" if taggram is not None else crops
     results, skipped = [], []
-    with tempfile.TemporaryDirectory(prefix="augli-tag-") as temp_dir, worker_pool(jobs) as pool:
+    with tempfile.TemporaryDirectory(prefix="augli-tag-") as temp_dir, process_pool(jobs) as pool:
         jobs_ahead = TRACKS_AHEAD_PER_WORKER * jobs
         arguments = ((path, Path(temp_dir) / f"{index}.wav" if needs_wav else None, settings_list, render)
                      for index, path in enumerate(files))

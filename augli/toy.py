@@ -9,9 +9,7 @@ pure function of the options: the same options give the same bytes.
 
 import json
 import math
-import multiprocessing
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from augli.data import (DATASET_DIR, GROUNDTRUTH_CANDIDATES, SHA256_LISTS, SPLIT
                         split_tsv)
 from augli.errors import AugliError
 from augli.files import atomic_open, save_npy, write_text
+from augli.workers import as_finished, process_pool
 
 SHA256_LIST = SHA256_LISTS["audio"]  # the toy audio is named as the full-quality download
 GROUNDTRUTH_2019 = GROUNDTRUTH_CANDIDATES[0]  # the path of 2019, the one the seed's fusion.py read
@@ -212,16 +211,9 @@ def _write_mp3(job):
 
 
 def _write_audio(jobs, workers):
-    with tqdm(total=len(jobs), unit="track", desc="synthesizing") as progress:
-        if workers == 1:
-            for job in jobs:
-                _write_mp3(job)
-                progress.update()
-            return
-        # forkserver, as in augli.conversion: never fork a parent that may hold threads.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            for _ in pool.map(_write_mp3, jobs, chunksize=4):
-                progress.update()
+    with tqdm(total=len(jobs), unit="track", desc="synthesizing") as progress, process_pool(workers) as pool:
+        for _ in as_finished(pool, _write_mp3, jobs):
+            progress.update()
 
 
 def make_toy_dataset(out, sizes, duration_s=35.0, sample_rate=22050, n_tags=len(TOY_TAGS), seed=0, workers=1):
