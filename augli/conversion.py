@@ -4,13 +4,12 @@ A wav that exists under its final name is complete (every wav is written under a
 and renamed when done), so a second run only converts what the first did not.
 """
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tqdm import tqdm
 
-from augli.audio import AUDIO_SUFFIXES, LOW_QUALITY_SUFFIX, load_mono, wav_name, write_wav
+from augli.audio import AUDIO_SUFFIXES, LOW_QUALITY_SUFFIX, find_audio, load_mono, locate, wav_name, write_wav
 from augli.checksums import read_sha256_list, verify
 from augli.data import read_split
 from augli.errors import AugliError
@@ -35,32 +34,9 @@ class Tally:
         return "\n".join(lines)
 
 
-def find_audio(source_dir):
-    """Audio files below `source_dir` as sorted relative POSIX paths; hidden files are skipped."""
-    found = []
-    for folder, subfolders, files in os.walk(source_dir):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        relative_folder = PurePosixPath(Path(folder).relative_to(source_dir))
-        found += [
-            str(relative_folder / name)
-            for name in files
-            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_SUFFIXES
-        ]
-    return sorted(found)
-
-
 def split_track_paths(split_files):
     """The PATHs of the split TSVs, sorted, each once."""
     return sorted({track.path for split_file in split_files for track in read_split(split_file)})
-
-
-def locate(source_dir, track_path):
-    """The source of a TSV PATH: the file itself, else MTG's low-quality `.low.mp3`, else (missing) the PATH."""
-    if track_path.endswith(".mp3"):
-        low_quality = track_path[: -len(".mp3")] + LOW_QUALITY_SUFFIX
-        if not (Path(source_dir) / track_path).is_file() and (Path(source_dir) / low_quality).is_file():
-            return low_quality
-    return track_path
 
 
 def wanted_sources(source_dir, split_files=()):

@@ -20,8 +20,7 @@ import numpy as np
 import soundfile
 from tqdm import tqdm
 
-from augli.audio import load_mono
-from augli.conversion import find_audio, locate
+from augli.audio import find_audio, load_mono, locate
 from augli.errors import AugliError
 from augli.experiment import check_recorded_options, provenance
 from augli.features import RUN_CONTROL_OPTIONS, csv_header, read_header

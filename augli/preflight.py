@@ -16,9 +16,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from augli.audio import LOW_QUALITY_SUFFIX, wav_path
+from augli.audio import LOW_QUALITY_SUFFIX, locate, wav_path
 from augli.checksums import read_sha256_list, sha256_of
-from augli.conversion import locate
 from augli.data import (DATASET_COMMIT, DATASET_DIR, SHA256_LISTS, SPLITS, mediaeval2019_files, read_split, split_dir,
                         split_tsv)
 from augli.errors import AugliError

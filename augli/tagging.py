@@ -23,9 +23,8 @@ import soundfile
 from tqdm import tqdm
 
 from augli import metrics
-from augli.audio import SAMPLE_RATE_HZ, load_mono, write_wav
+from augli.audio import SAMPLE_RATE_HZ, find_audio, load_mono, write_wav
 from augli.clips import Wav, middle_crop, window_crops
-from augli.conversion import find_audio
 from augli.data import binarize, read_split
 from augli.deepspectrum import DECIMAL_CONTEXT, TRACKS_AHEAD_PER_WORKER, Track, TrackFailure, picture_settings, render_track
 from augli.errors import AugliError

@@ -9,9 +9,9 @@ import soundfile
 from click.testing import CliRunner
 
 from augli import audio
-from augli.audio import SAMPLE_RATE_HZ, downmix, load_mono, wav_name, wav_path, write_wav
+from augli.audio import SAMPLE_RATE_HZ, downmix, find_audio, load_mono, wav_name, wav_path, write_wav
 from augli.checksums import read_sha256_list, verify
-from augli.conversion import find_audio, plan, prepare_audio, split_track_paths
+from augli.conversion import plan, prepare_audio, split_track_paths
 from augli.errors import AugliError
 from augli.workers import DEFAULT_JOBS
 from prepare_audio import main
