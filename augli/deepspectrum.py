@@ -23,7 +23,8 @@ from tqdm import tqdm
 from augli.audio import find_audio, load_mono, locate
 from augli.errors import AugliError
 from augli.experiment import check_recorded_options, provenance
-from augli.features import RUN_CONTROL_OPTIONS, csv_header, read_header
+from augli.feature_csv import (CSV_SPECIAL_CHARACTERS, LINE_END, RUN_CONTROL_OPTIONS, csv_header, csv_rows, read_header,
+                               record_file)
 from augli.files import read_lines, write_text
 from augli.shards import take_shard
 from augli.spectrogram_image import colour_table, fft_size, mel_db, render_matplotlib, render_numpy, resize_for_network
@@ -31,9 +32,7 @@ from augli.workers import in_order, process_pool
 
 # DeepSpectrum computed its Decimal options (window, hop, start) with `getcontext().prec = 6`.
 DECIMAL_CONTEXT = decimal.Context(prec=6)
-LINE_END = "\r\n"  # csv.writer's, which DeepSpectrum wrote with
 PARTIAL_SUFFIX = ".part"
-CSV_SPECIAL_CHARACTERS = (",", '"', "\r", "\n")  # names with these would need quoting, which transform_features does not read
 SHOWN_NAMES = 5
 RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "h5py", "matplotlib", "pillow", "soundfile")
 TRACKS_AHEAD_PER_WORKER = 4  # rendered tracks waiting for the network, per worker: keeps the workers busy during a batch
@@ -91,8 +90,7 @@ class Outputs:
 
     @property
     def record(self):
-        """The provenance beside the CSV: train.csv -> train.json."""
-        return self.csv.with_suffix(".json")
+        return record_file(self.csv)
 
     @property
     def partial_record(self):
@@ -139,12 +137,6 @@ def render_track(track, settings):
     except AugliError as error:
         return TrackFailure(track.name, error.message)
     return TrackPictures(track.name, [timestamp(settings.start_s, index, settings.hop_s) for index, _, _ in spans], pictures)
-
-
-def csv_rows(name, timestamps, features):
-    """A track's lines as DeepSpectrum's csv.writer wrote them, values as str(np.float32); runs in a worker process."""
-    cells = features.astype(str)  # numpy's shortest round-trip text, the same as str(np.float32(value))
-    return "".join(f"{name},{stamp},{','.join(row)}{LINE_END}" for stamp, row in zip(timestamps, cells))
 
 
 def read_label_names(label_file):

@@ -131,7 +131,8 @@ def pipeline_rate(steps, devices, sizes):
 
 def extract(pool, settings, network, tracks, batch_size):
     """deepspectrum._extract's pipeline without the file: pictures drawn by the pool, fc2 in batches, CSV rows."""
-    from augli.deepspectrum import TRACKS_AHEAD_PER_WORKER, features_by_track, csv_rows, render_track
+    from augli.deepspectrum import TRACKS_AHEAD_PER_WORKER, features_by_track, render_track
+    from augli.feature_csv import csv_rows
     from augli.workers import in_order
 
     rendered = in_order(pool, render_track, ((track, settings) for track in tracks), TRACKS_AHEAD_PER_WORKER * CORES)
