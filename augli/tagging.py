@@ -26,12 +26,13 @@ from augli import metrics
 from augli.audio import SAMPLE_RATE_HZ, find_audio, load_mono, write_wav
 from augli.clips import Wav, middle_crop, window_crops
 from augli.data import binarize, read_split
-from augli.deepspectrum import DECIMAL_CONTEXT, TRACKS_AHEAD_PER_WORKER, Track, TrackFailure, picture_settings, render_track
 from augli.errors import AugliError
 from augli.experiment import Experiment, check_batch_normalization
 from augli.files import load_npy, read_lines
 from augli.fusion import PREDICTIONS, find_models, fuse, load_validation_scores, validation_thresholds
 from augli.sequences import load_labels
+from augli.track_pictures import (TRACKS_AHEAD_PER_WORKER, TrackFailure, picture_settings, render_track,
+                                  seconds_after)
 from augli.workers import in_order, process_pool
 
 CRNN, DEEPSPECTRUM = "crnn", "DeepSpectrum RNN"
@@ -273,8 +274,7 @@ def excerpt_settings(settings, seconds, crops):
     if crops == "middle" or settings.duration_s is None:
         return [settings]
     count = max(1, int((decimal.Decimal(seconds) - settings.start_s) // settings.duration_s))
-    return [replace(settings, start_s=DECIMAL_CONTEXT.add(settings.start_s,
-                                                         DECIMAL_CONTEXT.multiply(index, settings.duration_s)))
+    return [replace(settings, start_s=seconds_after(settings.start_s, index, settings.duration_s))
             for index in range(count)]
 
 
@@ -292,7 +292,7 @@ def prepare_file(path, wav_path, picture_settings_list, crops):
             wav = Wav(wav_path, len(mono))
         pictures = []
         for settings in picture_settings_list:
-            rendered = [render_track(Track(str(path), Path(path)), excerpt)
+            rendered = [render_track(str(path), path, excerpt)
                         for excerpt in excerpt_settings(settings, seconds, crops)]
             if isinstance(rendered[0], TrackFailure):
                 raise AugliError(rendered[0].reason)
