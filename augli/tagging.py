@@ -148,13 +148,12 @@ def load_model(folder, vgg16_networks, weights_search):
 
 def _check_front_end(pipeline, config_path):
     """The CRNN's front end is code, not data: refuse a model whose recorded front end is not this code's."""
-    from augli.crnn_training import input_pipeline
+    from augli import frontend
 
     if pipeline["sample_rate_hz"] != SAMPLE_RATE_HZ:
         raise AugliError(f"{config_path}: the model read {pipeline['sample_rate_hz']} Hz audio, this code makes "
                          f"{SAMPLE_RATE_HZ} Hz")
-    current = input_pipeline(dict.fromkeys(("window", "batch_size", "test_crops", "test_batch_size")), None, 0.0,
-                             None)["front_end"]
+    current = frontend.record()
     differing = [key for key in sorted(set(current) | set(pipeline["front_end"]))
                  if current.get(key) != pipeline["front_end"].get(key)]
     if differing:

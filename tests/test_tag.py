@@ -157,6 +157,7 @@ def test_bad_files_are_skipped_and_listed(trained, cached_models, tmp_path):
     ("no weights", "has no checkpoints/best.weights.h5"),
     ("no provenance", "records no input_pipeline"),
     ("keras 3 layers", "the model was trained with Keras 3's BatchNormalization"),
+    ("other front end", "the model's front end had mel_bands = 128, this code's has 64"),
     ("other tags", f"has {SMOKE_TAGS} tags in another order"),
     ("no extraction record", "records no extraction settings for the test features"),
 ])
@@ -173,6 +174,10 @@ def test_bad_models_are_one_line(trained, tmp_path, case, message):
     elif case == "keras 3 layers":  # a folder written before augli.keras2
         config = json.loads((model / "config.json").read_text())
         del config["batch_normalization"]
+        (model / "config.json").write_text(json.dumps(config))
+    elif case == "other front end":
+        config = json.loads((model / "config.json").read_text())
+        config["input_pipeline"]["front_end"]["mel_bands"] = 128
         (model / "config.json").write_text(json.dumps(config))
     elif case == "no provenance":
         config = json.loads((model / "config.json").read_text())
