@@ -17,6 +17,9 @@ RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "scikit-learn", "h5py", "ka
 # Options that steer how a run is carried out, not what it computes (the devices, and kernels that are not
 # deterministic, change only the order of float sums): a resumed run may change them.
 RUN_CONTROL_OPTIONS = ("resume", "overwrite", "quiet", "distribute", "devices", "deterministic")
+# The test and validation scores every trainer writes, by which fusion.py and tag.py find the models.
+PREDICTIONS = "predictions.npy"
+VALIDATION_PREDICTIONS = "validation-predictions.npy"
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Experiment:
 
     @property
     def predictions(self):
-        return self.root / "predictions.npy"
+        return self.root / PREDICTIONS
 
     @property
     def decisions(self):
@@ -68,7 +71,7 @@ class Experiment:
 
     @property
     def validation_predictions(self):
-        return self.root / "validation-predictions.npy"
+        return self.root / VALIDATION_PREDICTIONS
 
     @property
     def validation_truth(self):

@@ -21,6 +21,7 @@ from augli.checksums import read_sha256_list, sha256_of
 from augli.data import (DATASET_COMMIT, DATASET_DIR, SHA256_LISTS, SPLITS, mediaeval2019_files, read_split, split_dir,
                         split_tsv)
 from augli.errors import AugliError
+from augli.experiment import Experiment
 from augli.keras_cache import IMAGENET_WEIGHTS_BYTES, IMAGENET_WEIGHTS_FILE, IMAGENET_WEIGHTS_MD5, keras_cache_dir
 from augli.params import RNN_TYPES
 from vggish.weights import read_conv_weights
@@ -197,7 +198,7 @@ def planned_writes(root, out, splits, vgg16_download):
 
 def model_folder(folder, weights):
     """A model to train, or nothing if its folder holds a finished run (its thresholds.tsv)."""
-    size_bytes = 0 if (folder / "thresholds.tsv").exists() else weights * MODEL_FOLDER_BYTES_PER_WEIGHT
+    size_bytes = 0 if Experiment(folder).thresholds.exists() else weights * MODEL_FOLDER_BYTES_PER_WEIGHT
     return Write(f"model {folder.parent.name}/{folder.name}", folder, size_bytes)
 
 

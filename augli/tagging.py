@@ -27,9 +27,9 @@ from augli.audio import SAMPLE_RATE_HZ, find_audio, load_mono, write_wav
 from augli.clips import Wav, middle_crop, window_crops
 from augli.data import binarize, read_split
 from augli.errors import AugliError
-from augli.experiment import Experiment, check_batch_normalization
+from augli.experiment import PREDICTIONS, Experiment, check_batch_normalization
 from augli.files import load_npy, read_lines
-from augli.fusion import PREDICTIONS, find_models, fuse, load_validation_scores, validation_thresholds
+from augli.fusion import find_models, fuse, load_validation_scores, validation_thresholds
 from augli.sequences import load_labels
 from augli.track_pictures import (TRACKS_AHEAD_PER_WORKER, TrackFailure, picture_settings, render_track,
                                   seconds_after)
