@@ -25,7 +25,7 @@ from tqdm import tqdm
 from augli import metrics
 from augli.audio import SAMPLE_RATE_HZ, find_audio, load_mono, write_wav
 from augli.clips import Wav, middle_crop, window_crops
-from augli.data import binarize, read_split
+from augli.data import binarize, read_split, short_tag_names
 from augli.errors import AugliError
 from augli.experiment import PREDICTIONS, Experiment, check_batch_normalization
 from augli.files import load_npy, read_lines
@@ -437,26 +437,22 @@ def chosen_tags(result, top):
     return [int(index) for rank, index in enumerate(order) if rank < top or int(index) in present]
 
 
-def tag_name(tag, short):
-    from augli.plots import TAG_PREFIX
-
-    return tag.removeprefix(TAG_PREFIX) if short else tag
-
-
 def format_tsv(results, tags, top, short=False):
     """`file, tag, score, present` rows (present: 1/0, empty without thresholds)."""
+    names = short_tag_names(tags) if short else list(tags)
     lines = ["file\ttag\tscore\tpresent"]
     for result in results:
         for index in chosen_tags(result, top):
             present = "" if result.decisions is None else str(int(result.decisions[index]))
-            lines.append(f"{result.path}\t{tag_name(tags[index], short)}\t{result.scores[index]:.6f}\t{present}")
+            lines.append(f"{result.path}\t{names[index]}\t{result.scores[index]:.6f}\t{present}")
     return "\n".join(lines) + "\n"
 
 
 def format_json(results, tags, top, short=False):
     """Per file: the chosen tags with score and decision (null without thresholds)."""
+    names = short_tag_names(tags) if short else list(tags)
     files = [{"file": str(result.path),
-              "tags": [{"tag": tag_name(tags[index], short), "score": round(float(result.scores[index]), 6),
+              "tags": [{"tag": names[index], "score": round(float(result.scores[index]), 6),
                         "present": None if result.decisions is None else bool(result.decisions[index])}
                        for index in chosen_tags(result, top)]}
              for result in results]
