@@ -17,9 +17,10 @@ from click.testing import CliRunner
 
 import fusion
 import tag
-from augli import checksums, data, tagging
+from augli import checksums, data, tagging_models
 from augli.errors import AugliError
-from augli.tagging import WindowScores, fused_taggram, load_models, tag_files, validation_truth
+from augli.tagging import WindowScores, fused_taggram, tag_files, validation_truth
+from augli.tagging_models import load_models
 from augli.toy import TOY_TAGS
 from augli.vgg16 import IMAGENET_WEIGHTS_FILE, WeightsSearch, weights_candidates
 from conftest import SMOKE_TAGS, assert_smoke_run_succeeded, write_legacy_vgg16_weights
@@ -64,7 +65,7 @@ def cached_models(trained, loaded, monkeypatch):
         assert list(paths) == [trained["base"]] and vgg16_weights == ()
         return loaded
 
-    monkeypatch.setattr(tagging, "load_models", load)
+    monkeypatch.setattr(tagging_models, "load_models", load)
 
 
 def test_each_model_and_the_fusion_reproduce_their_test_predictions(trained, loaded, cached_models):
@@ -330,7 +331,7 @@ def test_vgg16_weights_options_reach_the_search(trained, loaded, tmp_path, monke
     weights_file = tmp_path / "vgg16.h5"
     weights_file.touch()
     given = []
-    monkeypatch.setattr(tagging, "load_models", lambda paths, vgg16_weights=(): given.append(vgg16_weights) or loaded)
+    monkeypatch.setattr(tagging_models, "load_models", lambda paths, vgg16_weights=(): given.append(vgg16_weights) or loaded)
     invoke(tag, "-m", trained["base"], trained["audio"][0], "--vgg16-weights", weights_file, "--vgg16-weights",
            tmp_path, "--thresholds", "none", "-np", "1", "--quiet")
     assert given == [(weights_file, tmp_path)]
