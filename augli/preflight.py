@@ -24,7 +24,7 @@ from augli.errors import AugliError
 from augli.experiment import Experiment
 from augli.keras_cache import IMAGENET_WEIGHTS_BYTES, IMAGENET_WEIGHTS_FILE, IMAGENET_WEIGHTS_MD5, keras_cache_dir
 from augli.params import RNN_TYPES
-from vggish.weights import read_conv_weights
+from vggish.weights import WeightsError, read_conv_weights
 
 DATASET_URL = "https://github.com/MTG/mtg-jamendo-dataset"
 NVIDIA_GPU_DIR = Path("/proc/driver/nvidia/gpus")  # one folder per GPU, its `information` file names the model
@@ -135,7 +135,7 @@ def check_audio(root, tracks, quality, report):
 def check_vggish(vggish_weights, report):
     try:
         read_conv_weights(vggish_weights)
-    except AugliError as error:
+    except WeightsError as error:
         report.problems.append(error.message)
     else:
         report.lines.append(f"VGGish weights: {vggish_weights}, DTaoo's layout")
