@@ -237,7 +237,8 @@ def _extract(tracks, settings, network, options, partial, summary):
     jobs = options["number_of_processes"]
     with (process_pool(jobs) as pool, open(partial, "a", encoding="utf-8", newline="") as handle,
           tqdm(total=summary.tracks + len(tracks), initial=summary.tracks, unit="track", desc="extracting") as progress):
-        rendered = in_order(pool, render_track, ((track.name, track.source, settings) for track in tracks), TRACKS_AHEAD_PER_WORKER * jobs)
+        drawing = ((track.name, track.source, settings) for track in tracks)
+        rendered = in_order(pool, render_track, drawing, TRACKS_AHEAD_PER_WORKER * jobs)
         featured = features_by_track(_usable(rendered, options["skip_bad"], summary, progress), network,
                                       options["batch_size"])
         for rows in in_order(pool, csv_rows, featured, jobs):

@@ -1,4 +1,4 @@
-"""augli.workers: results in order (or as they finish) whether a pool of processes, of threads, or none does the work."""
+"""augli.workers: every result, in order or as it finishes, whether processes, threads or no pool do the work."""
 
 import os
 
