@@ -3,7 +3,6 @@ take in, no two modules or packages that need each other, one meaning per class 
 
 import ast
 from collections import Counter
-from pathlib import Path
 
 from conftest import REPO
 
