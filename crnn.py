@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 
 from augli.data import split_0_tsv
-from augli.options import below_media_eval_path, distribution_options, numerics_options
-from augli.params import RANDOM_NOISE, RNN_TYPES, TEST_CROPS
+from augli.options import below_media_eval_path, distribution_options, recurrent_head_options
+from augli.params import RANDOM_NOISE, TEST_CROPS
 from vggish.params import DEFAULT_WEIGHTS_PATH
 
 TSV = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -41,11 +41,7 @@ TSV = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Threads reading (and augmenting) audio crops.")
 @click.option("-ebp", "--experiment-base-path", type=click.Path(path_type=Path), default="./experiments",
               show_default=True, help="Folder for the checkpoints, logs, predictions and evaluation.")
-@click.option("-ru", "--rnn-units", type=click.IntRange(min=1), default=256, show_default=True,
-              help="Units per RNN layer (per direction for bilstm); the dense layer has 1024.")
-@click.option("-rl", "--rnn-layers", type=click.IntRange(min=1), default=2, show_default=True)
-@numerics_options
-@click.option("-rt", "--rnn-type", type=click.Choice(RNN_TYPES), default="gru", show_default=True)
+@recurrent_head_options(256, "Units per RNN layer (per direction for bilstm); the dense layer has 1024.")
 @click.option("-ps", "--pitch-shift", type=click.IntRange(min=0), default=None,
               help="Augmentation: shift training crops by a random whole number of semitones in [-PS, PS].")
 @click.option("-ts", "--time-stretch", type=click.FloatRange(0, 1, max_open=True), default=None,

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from augli.conversion import DEFAULT_JOBS
 from augli.options import deterministic_option
 from augli.shards import Shard, parse_shard
 from augli.spectrogram_image import RENDERERS, RESIZE_FILTERS
+from augli.workers import DEFAULT_JOBS
 
 
 class PositiveDecimal(click.ParamType):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from augli.conversion import DEFAULT_JOBS
 from augli.toy import TOY_TAGS, make_toy_dataset
+from augli.workers import DEFAULT_JOBS
 
 
 @click.command()

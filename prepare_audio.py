@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from augli.conversion import DEFAULT_JOBS, prepare_audio
+from augli.conversion import prepare_audio
 from augli.errors import AugliError
+from augli.workers import DEFAULT_JOBS
 
 
 @click.command()

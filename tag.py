@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from augli.conversion import DEFAULT_JOBS
-from augli.tagging import CROP_RULES, FORMATTERS
+from augli.tagging import CROP_RULES
+from augli.tagging_output import FORMATTERS
+from augli.workers import DEFAULT_JOBS
 
 THRESHOLDS = ("validation", "none")
 
@@ -47,20 +48,20 @@ THRESHOLDS = ("validation", "none")
 def main(audio, model_paths, output, output_format, top, thresholds, val_tsv, crops, vgg16_weights,
          number_of_processes, taggram_dir, skip_bad, quiet):
     """Score AUDIO (files, or folders searched for mp3, ogg, flac, wav) with every model, fuse by the mean, decide."""
-    from augli import tagging  # TensorFlow starts only for a real run
+    from augli import tagging, tagging_inputs, tagging_models, tagging_output  # TensorFlow starts only for a real run
     from augli.devices import announce, take_devices
     from augli.files import write_text
 
-    files = tagging.audio_files(audio)
+    files = tagging_inputs.audio_files(audio)
     computing = take_devices()[1]
-    models, vgg16_networks = tagging.load_models(model_paths, vgg16_weights)
+    models, vgg16_networks = tagging_models.load_models(model_paths, vgg16_weights)
     cutoffs = tagging.decision_thresholds(models, val_tsv) if thresholds == "validation" else None
     announce(computing, err=True)
     taggram = None
     if taggram_dir is not None:
         from augli.plots import plot_taggram
 
-        pictures = tagging.taggram_paths(files, taggram_dir)
+        pictures = tagging_output.taggram_paths(files, taggram_dir)
 
         def taggram(path, step_s, scores, seconds):
             plot_taggram(pictures[path], models[0].tags, scores, step_s, seconds)

@@ -10,8 +10,7 @@ from pathlib import Path
 import click
 
 from augli.data import sequences_npz
-from augli.options import below_media_eval_path, distribution_options, numerics_options
-from augli.params import RNN_TYPES
+from augli.options import below_media_eval_path, distribution_options, recurrent_head_options
 
 NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -35,11 +34,7 @@ NPZ = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Dropout before the output layer.")
 @click.option("-ebp", "--experiment-base-path", type=click.Path(path_type=Path), default=".experiments",
               show_default=True, help="Folder for the checkpoints, logs, predictions and evaluation.")
-@click.option("-ru", "--rnn-units", type=click.IntRange(min=1), default=1024, show_default=True,
-              help="Units per RNN layer (per direction for bilstm), also the width of the dense layer.")
-@click.option("-rl", "--rnn-layers", type=click.IntRange(min=1), default=2, show_default=True)
-@numerics_options
-@click.option("-rt", "--rnn-type", type=click.Choice(RNN_TYPES), default="gru", show_default=True)
+@recurrent_head_options(1024, "Units per RNN layer (per direction for bilstm), also the width of the dense layer.")
 @distribution_options
 @click.option("--seed", type=int, default=42, show_default=True, help="Seed of weights, batch order and dropout.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in -ebp from its last completed epoch.")

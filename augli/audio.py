@@ -1,9 +1,11 @@
-"""Audio in and out: decode any track, make it mono at the rate the CRNN front end needs, write wav.
+"""Audio in and out: find the audio files of a folder or a split, decode any track, make it mono at the rate the
+CRNN front end needs, write wav.
 
 Decoding is libsndfile's (through soundfile: mp3, ogg, flac, wav), resampling is soxr's, so no
 system tool (ffmpeg, sox) is needed.
 """
 
+import os
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -23,6 +25,29 @@ AUDIO_SUFFIXES = (".flac", ".mp3", ".ogg", ".wav")
 LOW_QUALITY_SUFFIX = ".low.mp3"
 # Leftovers of a killed run end in this, so they never look like a finished wav.
 PARTIAL_SUFFIX = ".part"
+
+
+def find_audio(source_dir):
+    """Audio files below `source_dir` as sorted relative POSIX paths; hidden files are skipped."""
+    found = []
+    for folder, subfolders, files in os.walk(source_dir):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        relative_folder = PurePosixPath(Path(folder).relative_to(source_dir))
+        found += [
+            str(relative_folder / name)
+            for name in files
+            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_SUFFIXES
+        ]
+    return sorted(found)
+
+
+def locate(source_dir, track_path):
+    """The source of a TSV PATH: the file itself, else MTG's low-quality `.low.mp3`, else (missing) the PATH."""
+    if track_path.endswith(".mp3"):
+        low_quality = track_path[: -len(".mp3")] + LOW_QUALITY_SUFFIX
+        if not (Path(source_dir) / track_path).is_file() and (Path(source_dir) / low_quality).is_file():
+            return low_quality
+    return track_path
 
 
 def decode(path, offset_s=0, duration_s=None):

@@ -1,5 +1,4 @@
-"""The CRNN's audio input: checking the wavs, choosing crops, reading only the crop, and loading batches in
-parallel.
+"""The CRNN's audio input: checking the wavs, choosing crops, reading only the crop, and padding batches.
 
 A crop is read with a seek into the wav (libsndfile), never the whole file, so an hour-long track
 costs what a 30 s one does. Every random choice of an epoch (track order, crop starts, augmentation)
@@ -8,8 +7,6 @@ threads or on how many epochs ran before in this process: a resumed run draws wh
 uninterrupted one drew.
 """
 
-import collections
-import concurrent.futures
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from tqdm import tqdm
 
 from augli.audio import SAMPLE_RATE_HZ, wav_path
 from augli.errors import AugliError
+from augli.workers import prefetched
 
 # Missing wavs named in the error before "..."
 MISSING_SHOWN = 3
@@ -57,9 +55,8 @@ def find_wavs(tracks, wav_dir, workers, source, quiet=False):
         more = ", ..." if len(missing) > MISSING_SHOWN else ""
         raise AugliError(f"{len(missing)} of the {len(paths)} wavs of {source} are missing: {shown}{more} "
                          f"(looked below {wav_dir}; make them with prepare_audio.py or point --audio-dir at them)")
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        found = list(tqdm(pool.map(_inspect, paths), total=len(paths), desc=f"checking wavs of {Path(source).name}",
-                          unit="wav", disable=quiet, leave=False))
+    found = list(tqdm(prefetched(paths, _inspect, workers), total=len(paths),
+                      desc=f"checking wavs of {Path(source).name}", unit="wav", disable=quiet, leave=False))
     for wav in found:
         if isinstance(wav, str):
             raise AugliError(wav)
@@ -151,28 +148,3 @@ def pad_front(clips, length=None):
 
 def load_batch(crops, length=None):
     return pad_front([read_crop(crop) for crop in crops], length)
-
-
-
-def prefetched(jobs, load, workers):
-    """load(job) for each job, in order, with up to 2 x `workers` loads running ahead on `workers` threads.
-
-    libsndfile and numpy release the GIL, so threads read in parallel; 2 x workers is the original's
-    max_queue_size.
-    """
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        pending = collections.deque()
-        try:
-            for job in jobs:
-                pending.append(pool.submit(load, job))
-                if len(pending) > 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:  # a consumer that stops early (an interrupted fit) leaves nothing queued
-            for future in pending:
-                future.cancel()
-
-
-def batched(items, size):
-    return [items[start:start + size] for start in range(0, len(items), size)]

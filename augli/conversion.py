@@ -4,22 +4,16 @@ A wav that exists under its final name is complete (every wav is written under a
 and renamed when done), so a second run only converts what the first did not.
 """
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tqdm import tqdm
 
-from augli.audio import AUDIO_SUFFIXES, LOW_QUALITY_SUFFIX, load_mono, wav_name, write_wav
+from augli.audio import AUDIO_SUFFIXES, LOW_QUALITY_SUFFIX, find_audio, load_mono, locate, wav_name, write_wav
 from augli.checksums import read_sha256_list, verify
 from augli.data import read_split
 from augli.errors import AugliError
-
-# The cores this process may use (a container's share, not the host's); macOS lacks sched_getaffinity.
-DEFAULT_JOBS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
+from augli.workers import DEFAULT_JOBS, as_finished, process_pool
 
 @dataclass(frozen=True)
 class Conversion:
@@ -40,32 +34,9 @@ class Tally:
         return "\n".join(lines)
 
 
-def find_audio(source_dir):
-    """Audio files below `source_dir` as sorted relative POSIX paths; hidden files are skipped."""
-    found = []
-    for folder, subfolders, files in os.walk(source_dir):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        relative_folder = PurePosixPath(Path(folder).relative_to(source_dir))
-        found += [
-            str(relative_folder / name)
-            for name in files
-            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_SUFFIXES
-        ]
-    return sorted(found)
-
-
 def split_track_paths(split_files):
     """The PATHs of the split TSVs, sorted, each once."""
     return sorted({track.path for split_file in split_files for track in read_split(split_file)})
-
-
-def locate(source_dir, track_path):
-    """The source of a TSV PATH: the file itself, else MTG's low-quality `.low.mp3`, else (missing) the PATH."""
-    if track_path.endswith(".mp3"):
-        low_quality = track_path[: -len(".mp3")] + LOW_QUALITY_SUFFIX
-        if not (Path(source_dir) / track_path).is_file() and (Path(source_dir) / low_quality).is_file():
-            return low_quality
-    return track_path
 
 
 def wanted_sources(source_dir, split_files=()):
@@ -140,17 +111,9 @@ def run(conversions, jobs, record):
 
     Not a generator: the pool must be shut down the moment anything (Ctrl-C included) stops the loop.
     """
-    if jobs == 1:
-        for conversion in conversions:
-            record(try_convert(conversion))
-        return
-    # forkserver: workers never fork a parent that may hold threads (tqdm's monitor, TensorFlow's pools).
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver"))
-    try:
-        for future in as_completed([pool.submit(try_convert, conversion) for conversion in conversions]):
-            record(future.result())
-    finally:
-        pool.shutdown(cancel_futures=True)  # on Ctrl-C, start nothing new
+    with process_pool(jobs) as pool:
+        for failure in as_finished(pool, try_convert, conversions):
+            record(failure)
 
 
 def prepare_audio(source_dir, output_dir, split_files=(), checksum_file=None, jobs=DEFAULT_JOBS):

@@ -15,10 +15,10 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from augli import frontend
 from augli.audio import SAMPLE_RATE_HZ
 from augli.checksums import sha256_of
-from augli.clips import (batched, find_wavs, load_batch, middle_crop, prefetched, training_crops, window_crops,
-                         window_samples)
+from augli.clips import find_wavs, load_batch, middle_crop, training_crops, window_crops, window_samples
 from augli.data import binarize, read_split, tags_of
 from augli.errors import AugliError
 from augli.devices import announce
@@ -27,11 +27,10 @@ from augli.experiment import check_same_options, clear_outputs, prepare, write_c
 from augli.keras2 import debiasing_state_kept
 from augli.metrics import check_scorable
 from augli.models import VGGISH_LAYER, compile_tagger, crnn_tagger
-from augli.params import (BAND_NORMALIZATION_EPSILON, DECIBEL_FLOOR_AMPLITUDE, DECIBEL_RANGE_DB,
-                          FINE_TUNE_LEARNING_RATE_DIVISOR, STFT_HOP_SAMPLES, STFT_WINDOW_SAMPLES)
+from augli.params import FINE_TUNE_LEARNING_RATE_DIVISOR
 from augli.training import (ValidationMonitor, fit, load_best_weights, load_test_groundtruth, predict_and_write,
                             resume_run, set_seeds)
-from vggish import params as vggish_params
+from augli.workers import batched, prefetched
 from vggish.weights import load_weights, resolve_weights
 
 
@@ -152,19 +151,7 @@ def input_pipeline(options, wav_dir, noise, weights):
         "test_batch_size": options["test_batch_size"],
         "middle_rule": "start at duration / 2 if duration / 2 > window, else at 0",
         "padding": "zeros in front: training batches to the window, validation and test batches to their longest clip",
-        "front_end": {
-            "layout": "batch x frames x mel x 1 (time x mel)",
-            "framing": "TensorFlow SAME zero padding, ceil(samples / hop) frames",
-            "stft_window_samples": STFT_WINDOW_SAMPLES, "stft_hop_samples": STFT_HOP_SAMPLES,
-            "window_function": "periodic hann",
-            "mel_bands": vggish_params.NUM_MEL_BANDS, "mel_min_hz": vggish_params.MEL_MIN_HZ,
-            "mel_max_hz": vggish_params.MEL_MAX_HZ, "mel_scale": "slaney", "mel_norm": "slaney",
-            "mel_of": "power spectrum, then square root",
-            "decibel": "10 log10(max(amplitude, floor)) minus the sample's maximum, clipped at -range",
-            "decibel_floor_amplitude": DECIBEL_FLOOR_AMPLITUDE, "decibel_range_db": DECIBEL_RANGE_DB,
-            "band_normalization": "per mel band over batch, time and channel",
-            "band_normalization_epsilon": BAND_NORMALIZATION_EPSILON,
-        },
+        "front_end": frontend.record(),
         "noise_std": noise,
         "vggish_weights": None if weights is None else str(weights.resolve()),
         "vggish_weights_sha256": None if weights is None else sha256_of(weights),

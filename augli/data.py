@@ -17,6 +17,7 @@ SPLITS = ("train", "validation", "test")
 # MTG moved the results in 2020; `results/mediaeval2019` (the 2019 path) is now a symlink.
 GROUNDTRUTH_CANDIDATES = ("results/mediaeval2019/groundtruth.npy", "results/mediaeval/groundtruth.npy")
 TSV_COLUMNS = ("TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION", "TAGS")
+CATEGORY_SEPARATOR = "---"  # MTG's tags are category---name: mood/theme---calm, genre---rock
 # MTG's sha256 list of each audio download: `audio` names `48/948.mp3`, `audio-low` names `48/948.low.mp3`.
 SHA256_LISTS = {
     "audio": "data/download/autotagging_moodtheme_audio_sha256_tracks.txt",
@@ -97,6 +98,19 @@ def binarize(tracks, tags, source="the split"):
                 raise AugliError(f"tag {tag!r} of track {track.path} in {source} is not among the {len(tags)} training tags")
             matrix[row, column[tag]] = 1
     return matrix
+
+
+def tag_prefix(tags):
+    """The `category---` that every tag starts with (this subset's `mood/theme---`), or "" where the tags share none."""
+    prefixes = {tag[:tag.find(CATEGORY_SEPARATOR) + len(CATEGORY_SEPARATOR)] if CATEGORY_SEPARATOR in tag else ""
+                for tag in tags}
+    return prefixes.pop() if len(prefixes) == 1 else ""
+
+
+def short_tag_names(tags):
+    """The tags without their common category (`calm` for `mood/theme---calm`): the names tables and pictures show."""
+    prefix = tag_prefix(tags)
+    return [tag.removeprefix(prefix) for tag in tags]
 
 
 def read_tag_list(path):

@@ -1,21 +1,17 @@
 """The job behind deepspectrum_features.py: DeepSpectrum 0.6.9's `features` CSV, made on today's stack.
 
 Worker processes decode the tracks, cut DeepSpectrum's chunks and draw their pictures
-(augli.spectrogram_image); this process runs VGG16 (augli.vgg16) on batches of pictures, hands
+(augli.track_pictures); this process runs VGG16 (augli.vgg16) on batches of pictures, hands
 each finished track's activations back to the workers to be formatted, and appends the rows to
 `OUT.part` in track order. The partial file is renamed to OUT when every track is done, so an
 interrupted run can be continued (`--resume`): the tracks already in `OUT.part` are kept. With
 `--shard K/N` the run extracts only the K-th slice of its tracks (augli.shards).
 """
 
-import contextlib
 import csv
-import decimal
 import json
-import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,57 +19,26 @@ import numpy as np
 import soundfile
 from tqdm import tqdm
 
-from augli.audio import load_mono
-from augli.conversion import find_audio, locate
+from augli.audio import find_audio, locate
 from augli.errors import AugliError
 from augli.experiment import check_recorded_options, provenance
-from augli.features import RUN_CONTROL_OPTIONS, csv_header, read_header
+from augli.feature_csv import (CSV_SPECIAL_CHARACTERS, LINE_END, RUN_CONTROL_OPTIONS, csv_header, csv_rows, read_header,
+                               record_file)
 from augli.files import read_lines, write_text
 from augli.shards import take_shard
-from augli.spectrogram_image import colour_table, fft_size, mel_db, render_matplotlib, render_numpy, resize_for_network
+from augli.track_pictures import TRACKS_AHEAD_PER_WORKER, TrackFailure, picture_settings, render_track
+from augli.workers import in_order, process_pool
 
-# DeepSpectrum computed its Decimal options (window, hop, start) with `getcontext().prec = 6`.
-DECIMAL_CONTEXT = decimal.Context(prec=6)
-LINE_END = "\r\n"  # csv.writer's, which DeepSpectrum wrote with
 PARTIAL_SUFFIX = ".part"
-CSV_SPECIAL_CHARACTERS = (",", '"', "\r", "\n")  # names with these would need quoting, which transform_features does not read
 SHOWN_NAMES = 5
 RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "h5py", "matplotlib", "pillow", "soundfile")
-TRACKS_AHEAD_PER_WORKER = 4  # rendered tracks waiting for the network, per worker: keeps the workers busy during a batch
 
 
 @dataclass(frozen=True)
-class Track:
-    name: str  # as written to the CSV: the path below the audio folder, with its extension
+class AudioFile:
+    """A file to extract: its name as the CSV writes it (the path below the audio folder, with its extension)."""
+    name: str
     source: Path
-
-
-@dataclass(frozen=True)
-class PictureSettings:
-    """What a worker needs to turn a track into network-sized pictures."""
-
-    start_s: decimal.Decimal
-    duration_s: decimal.Decimal | None
-    window_s: decimal.Decimal
-    hop_s: decimal.Decimal
-    n_mels: int
-    renderer: str
-    colour_map: str
-    colours: np.ndarray  # the colour map's table, for the numpy renderer
-    resize: str
-
-
-@dataclass
-class TrackPictures:
-    name: str
-    timestamps: list
-    pictures: np.ndarray  # windows x 224 x 224 x 3, RGB uint8
-
-
-@dataclass
-class TrackFailure:
-    name: str
-    reason: str
 
 
 @dataclass
@@ -94,60 +59,11 @@ class Outputs:
 
     @property
     def record(self):
-        """The provenance beside the CSV: train.csv -> train.json."""
-        return self.csv.with_suffix(".json")
+        return record_file(self.csv)
 
     @property
     def partial_record(self):
         return self.record.with_name(self.record.name + PARTIAL_SUFFIX)
-
-
-def chunk_spans(n_samples, sample_rate, window_s, hop_s):
-    """DeepSpectrum's chunks of a track (plotting.py `_generate_chunks`) as (index, first, end) samples.
-
-    Chunk n starts at n hops and runs one window or to the end of the audio; there are
-    max(floor(samples / hop), 1) of them, and those shorter than one FFT window are dropped.
-    """
-    window = int(DECIMAL_CONTEXT.multiply(window_s, sample_rate))
-    hop = int(DECIMAL_CONTEXT.multiply(hop_s, sample_rate))
-    if hop < 1:
-        raise AugliError(f"a hop of {hop_s} s is less than one sample at {sample_rate} Hz")
-    spans = [(index, index * hop, min(index * hop + window, n_samples)) for index in range(max(n_samples // hop, 1))]
-    return [(index, first, end) for index, first, end in spans if end - first >= fft_size(sample_rate)]
-
-
-def timestamp(start_s, index, hop_s):
-    """A chunk's timeStamp as DeepSpectrum wrote it: the Decimal start + index * hop."""
-    return str(DECIMAL_CONTEXT.add(start_s, DECIMAL_CONTEXT.multiply(index, hop_s)))
-
-
-def picture(chunk, sample_rate, settings):
-    db = mel_db(chunk, sample_rate, settings.n_mels)
-    if settings.renderer == "numpy":
-        image = render_numpy(db, sample_rate, settings.colours)
-    else:
-        image = render_matplotlib(db, sample_rate, settings.colour_map)
-    return resize_for_network(image, settings.resize)
-
-
-def render_track(track, settings):
-    """The pictures of a track's chunks, or why there are none; runs in a worker process."""
-    try:
-        mono, rate = load_mono(track.source, sample_rate=None, offset_s=settings.start_s, duration_s=settings.duration_s)
-        spans = chunk_spans(len(mono), rate, settings.window_s, settings.hop_s)
-        if not spans:
-            raise AugliError(f"{track.source} holds {len(mono)} samples from -s {settings.start_s} on, fewer than one "
-                             f"FFT window ({fft_size(rate)} samples at {rate} Hz): DeepSpectrum wrote no row for it")
-        pictures = np.stack([picture(mono[first:end], rate, settings) for _, first, end in spans])
-    except AugliError as error:
-        return TrackFailure(track.name, error.message)
-    return TrackPictures(track.name, [timestamp(settings.start_s, index, settings.hop_s) for index, _, _ in spans], pictures)
-
-
-def csv_rows(name, timestamps, features):
-    """A track's lines as DeepSpectrum's csv.writer wrote them, values as str(np.float32); runs in a worker process."""
-    cells = features.astype(str)  # numpy's shortest round-trip text, the same as str(np.float32(value))
-    return "".join(f"{name},{stamp},{','.join(row)}{LINE_END}" for stamp, row in zip(timestamps, cells))
 
 
 def read_label_names(label_file):
@@ -172,7 +88,7 @@ def listed_tracks(audio_dir, label_file=None):
     unsafe = [name for name in names if any(character in name for character in CSV_SPECIAL_CHARACTERS)]
     if unsafe:
         raise AugliError(f"file name {unsafe[0]!r} holds a comma, quote or line break, which the feature CSV cannot carry")
-    tracks = [Track(name, audio_dir / locate(audio_dir, name)) for name in names]
+    tracks = [AudioFile(name, audio_dir / locate(audio_dir, name)) for name in names]
     missing = [track.name for track in tracks if not track.source.is_file()]
     if missing:
         shown = ", ".join(missing[:SHOWN_NAMES]) + (", ..." if len(missing) > SHOWN_NAMES else "")
@@ -206,16 +122,6 @@ def prepare_outputs(output, resume, overwrite):
     return outputs
 
 
-def picture_settings(options):
-    window_s, hop_s = options["window_size_and_hop"]
-    try:
-        colours = colour_table(options["colour_map"])
-    except (KeyError, ValueError):
-        raise AugliError(f"-cm {options['colour_map']!r} is not a matplotlib colour map (e.g. magma, viridis)") from None
-    return PictureSettings(options["start"], options["end"], window_s, hop_s, options["number_of_melbands"],
-                           options["renderer"], options["colour_map"], colours, options["resize"])
-
-
 def resume_point(partial, width):
     """(names of the tracks finished in an interrupted run's CSV, their row count).
 
@@ -238,39 +144,6 @@ def resume_point(partial, width):
             last_rows += 1
     os.truncate(partial, last_start if last_name is not None else offset)
     return finished, rows
-
-
-@contextlib.contextmanager
-def worker_pool(jobs):
-    """A process pool, or None to work in this process (jobs == 1); on any exit nothing new is started."""
-    if jobs == 1:
-        yield None
-        return
-    # forkserver: workers never fork this process, which holds TensorFlow's threads.
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("forkserver"))
-    try:
-        yield pool
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
-def submit(pool, function, *arguments):
-    if pool is not None:
-        return pool.submit(function, *arguments)
-    future = Future()
-    future.set_result(function(*arguments))
-    return future
-
-
-def in_order(pool, function, argument_tuples, ahead):
-    """function(*arguments) for each tuple, computed by the pool with up to `ahead` waiting, yielded in order."""
-    waiting = deque()
-    for arguments in argument_tuples:
-        waiting.append(submit(pool, function, *arguments))
-        while waiting and (waiting[0].done() or len(waiting) > ahead):
-            yield waiting.popleft().result()
-    while waiting:
-        yield waiting.popleft().result()
 
 
 def _usable(rendered, skip_bad, summary, progress):
@@ -362,9 +235,10 @@ def extract_features(options):
 def _extract(tracks, settings, network, options, partial, summary):
     """Append the tracks' rows to `partial`, one whole track at a time."""
     jobs = options["number_of_processes"]
-    with (worker_pool(jobs) as pool, open(partial, "a", encoding="utf-8", newline="") as handle,
+    with (process_pool(jobs) as pool, open(partial, "a", encoding="utf-8", newline="") as handle,
           tqdm(total=summary.tracks + len(tracks), initial=summary.tracks, unit="track", desc="extracting") as progress):
-        rendered = in_order(pool, render_track, ((track, settings) for track in tracks), TRACKS_AHEAD_PER_WORKER * jobs)
+        drawing = ((track.name, track.source, settings) for track in tracks)
+        rendered = in_order(pool, render_track, drawing, TRACKS_AHEAD_PER_WORKER * jobs)
         featured = features_by_track(_usable(rendered, options["skip_bad"], summary, progress), network,
                                       options["batch_size"])
         for rows in in_order(pool, csv_rows, featured, jobs):

@@ -17,6 +17,19 @@ RECORDED_PACKAGES = ("tensorflow", "keras", "numpy", "scikit-learn", "h5py", "ka
 # Options that steer how a run is carried out, not what it computes (the devices, and kernels that are not
 # deterministic, change only the order of float sums): a resumed run may change them.
 RUN_CONTROL_OPTIONS = ("resume", "overwrite", "quiet", "distribute", "devices", "deterministic")
+# The test and validation scores every trainer writes, by which fusion.py and tag.py find the models.
+PREDICTIONS = "predictions.npy"
+VALIDATION_PREDICTIONS = "validation-predictions.npy"
+
+
+class _Below:
+    """One of an Experiment's paths: `name` below its root, or below another of its folders."""
+
+    def __init__(self, name, folder="root"):
+        self.name, self.folder = name, folder
+
+    def __get__(self, experiment, owner):
+        return self if experiment is None else getattr(experiment, self.folder) / self.name
 
 
 @dataclass(frozen=True)
@@ -24,61 +37,23 @@ class Experiment:
     """Where everything of one run lives."""
     root: Path
 
-    @property
-    def config(self):
-        return self.root / "config.json"
-
-    @property
-    def history(self):
-        return self.root / "history.csv"
-
-    @property
-    def checkpoints(self):
-        return self.root / "checkpoints"
-
-    @property
-    def best_weights(self):
-        return self.checkpoints / "best.weights.h5"
-
-    @property
-    def last_model(self):
-        """Model, weights and optimizer state after the last completed epoch (for --resume)."""
-        return self.checkpoints / "last.keras"
-
-    @property
-    def last_state(self):
-        """Epoch count, best value, thresholds and history that go with `last_model`; written last."""
-        return self.checkpoints / "last-state.json"
-
-    @property
-    def log(self):
-        return self.root / "log"
-
-    @property
-    def predictions(self):
-        return self.root / "predictions.npy"
-
-    @property
-    def decisions(self):
-        return self.root / "decisions.npy"
-
-    @property
-    def thresholds(self):
-        return self.root / "thresholds.tsv"
-
-    @property
-    def validation_predictions(self):
-        return self.root / "validation-predictions.npy"
-
-    @property
-    def validation_truth(self):
-        """The validation split's labels (tracks x tags, bool, thresholds.tsv's order): tag.py's default thresholds
-        need them, and a copied folder keeps them where a recorded split path would not be."""
-        return self.root / "validation-truth.npy"
-
-    @property
-    def evaluation(self):
-        return self.root / "evaluation-on-test.tsv"
+    config = _Below("config.json")
+    history = _Below("history.csv")
+    checkpoints = _Below("checkpoints")
+    best_weights = _Below("best.weights.h5", "checkpoints")
+    # Model, weights and optimizer state after the last completed epoch (for --resume).
+    last_model = _Below("last.keras", "checkpoints")
+    # Epoch count, best value, thresholds and history that go with `last_model`; written last.
+    last_state = _Below("last-state.json", "checkpoints")
+    log = _Below("log")
+    predictions = _Below(PREDICTIONS)
+    decisions = _Below("decisions.npy")
+    thresholds = _Below("thresholds.tsv")
+    validation_predictions = _Below(VALIDATION_PREDICTIONS)
+    # The validation split's labels (tracks x tags, bool, thresholds.tsv's order): tag.py's default thresholds
+    # need them, and a copied folder keeps them where a recorded split path would not be.
+    validation_truth = _Below("validation-truth.npy")
+    evaluation = _Below("evaluation-on-test.tsv")
 
     def outputs(self):
         """Everything a run writes, files and folders."""

@@ -1,4 +1,4 @@
-"""DeepSpectrum feature CSVs (`name,timeStamp,neuron_0..neuron_<W-1>`) to the npz files train_rnn reads.
+"""DeepSpectrum feature CSVs (augli.feature_csv) to the npz files train_rnn reads.
 
 The conversion streams: a first pass reads only the `name` and `timeStamp` of each line, checks
 the tracks against the split TSV and decides where every line's features go; a second pass parses
@@ -11,7 +11,6 @@ to float32 (`np.float32(float(cell))`).
 """
 
 import contextlib
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +22,11 @@ from tqdm import tqdm
 
 from augli.data import SPLITS, binarize, read_split, split_tsv, tags_of
 from augli.errors import AugliError
+from augli.feature_csv import NEURON_PREFIX, RUN_CONTROL_OPTIONS, read_header, read_record
 from augli.files import atomic_open
 from augli.sequences import save_sequences
 from augli.shards import merged_record, split_csvs
 
-NAME_COLUMN = "name"
-TIME_COLUMN = "timeStamp"
-NEURON_PREFIX = "neuron_"
 READ_CHUNK_BYTES = 32 << 20  # bounds the parser's memory; larger chunks are no faster
 SLOW_CELLS_PER_CALL = 1 << 16  # cells the kernel hands back to Python for exact rounding, per call
 
@@ -40,10 +37,7 @@ _EXACT_POWERS_OF_TEN = np.array([10.0**k for k in range(23)])
 _MAX_EXACT_MANTISSA = 2**53
 _MANTISSA_DIGITS_LIMIT = 10**17  # stop accumulating digits before int64 overflows
 _EXPONENT_LIMIT = 100_000  # beyond any float; keeps the exponent from overflowing
-# Extraction options that steer how a run is carried out, not the values it writes (--no-deterministic: only
-# their last bits): a resumed run may change them, and the shards of one extraction may differ in them.
-RUN_CONTROL_OPTIONS = ("resume", "overwrite", "skip_bad", "number_of_processes", "batch_size", "explicit_label",
-                       "deterministic")
+
 
 
 @dataclass(frozen=True)
@@ -54,34 +48,6 @@ class CsvIndex:
     tracks: int
     windows: int
     ignored_tracks: int
-
-
-def csv_header(width):
-    """DeepSpectrum's header (extracted with -nl) for features of `width` values."""
-    return ",".join([NAME_COLUMN, TIME_COLUMN] + [f"{NEURON_PREFIX}{index}" for index in range(width)])
-
-
-def read_header(csv_path):
-    """The feature width W of a CSV whose header is `name,timeStamp,neuron_0..neuron_<W-1>`."""
-    try:
-        with open(csv_path, "rb") as handle:
-            header = handle.readline().decode("utf-8-sig").rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as error:
-        raise AugliError(f"cannot read {csv_path}: {error}") from None
-    columns = header.split(",")
-    neurons = columns[2:]
-    width = next((index for index, column in enumerate(neurons) if column != f"{NEURON_PREFIX}{index}"), len(neurons))
-    if columns[:2] != [NAME_COLUMN, TIME_COLUMN] or width == 0:
-        shown = ",".join(columns[:3]) + (",..." if len(columns) > 3 else "")
-        raise AugliError(f"{csv_path} is not a DeepSpectrum feature CSV: its header starts {shown!r}, "
-                         f"expected 'name,timeStamp,neuron_0,...'")
-    if width < len(neurons):
-        extra = neurons[width]
-        if width == len(neurons) - 1 and not extra.startswith(NEURON_PREFIX):
-            raise AugliError(f"{csv_path} has a label column {extra!r} after neuron_{width - 1}: "
-                             f"extract the features with DeepSpectrum's -nl (no labels)")
-        raise AugliError(f"{csv_path}: header column {width + 3} is {extra!r}, expected '{NEURON_PREFIX}{width}'")
-    return width
 
 
 def common_width(csv_paths):
@@ -389,7 +355,7 @@ def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
         if index.ignored_tracks:
             click.echo(f"Warning: {_they_have(job.csvs)} {index.ignored_tracks} track(s) that {job.tsv.name} does not "
                        f"list; they are ignored", err=True)
-        extraction = merged_record(job.csvs, [extraction_record(csv_path) for csv_path in job.csvs], RUN_CONTROL_OPTIONS)
+        extraction = merged_record(job.csvs, [read_record(csv_path) for csv_path in job.csvs], RUN_CONTROL_OPTIONS)
         indexed.append((job, tracks, labels, width, index, extraction))
     with contextlib.ExitStack() as outputs:
         for job, tracks, labels, width, index, extraction in indexed:
@@ -399,20 +365,6 @@ def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
                            extraction)
             del features  # before the next split's array is allocated
     return [job.npz for job in jobs]
-
-
-def extraction_record(csv_path):
-    """The provenance deepspectrum_features.py wrote beside the CSV (train.csv -> train.json), or None."""
-    record_path = Path(csv_path).with_suffix(".json")
-    if not record_path.is_file():
-        return None
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise AugliError(f"cannot read the extraction record {record_path}: {error}") from None
-    if not isinstance(record, dict):
-        raise AugliError(f"the extraction record {record_path} is not a JSON object")
-    return record
 
 
 def _progress(csv_path, action):

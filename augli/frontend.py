@@ -120,3 +120,21 @@ def decibel_mel_spectrogram(waveforms):
     x = MagnitudeToDecibel(ref_value=1.0, amin=DECIBEL_FLOOR_AMPLITUDE, dynamic_range=DECIBEL_RANGE_DB,
                            name="decibel", dtype=FRONT_END_DTYPE)(x)
     return SubtractSampleMax(name="decibel_below_max", dtype=FRONT_END_DTYPE)(x)
+
+
+def record():
+    """What the front end computes, in words and numbers: crnn.py records it in config.json, and tag.py refuses a
+    model whose recorded front end is not this one."""
+    return {
+        "layout": "batch x frames x mel x 1 (time x mel)",
+        "framing": "TensorFlow SAME zero padding, ceil(samples / hop) frames",
+        "stft_window_samples": STFT_WINDOW_SAMPLES, "stft_hop_samples": STFT_HOP_SAMPLES,
+        "window_function": "periodic hann",
+        "mel_bands": NUM_MEL_BANDS, "mel_min_hz": MEL_MIN_HZ, "mel_max_hz": MEL_MAX_HZ,
+        "mel_scale": "slaney", "mel_norm": "slaney",
+        "mel_of": "power spectrum, then square root",
+        "decibel": "10 log10(max(amplitude, floor)) minus the sample's maximum, clipped at -range",
+        "decibel_floor_amplitude": DECIBEL_FLOOR_AMPLITUDE, "decibel_range_db": DECIBEL_RANGE_DB,
+        "band_normalization": "per mel band over batch, time and channel",
+        "band_normalization_epsilon": BAND_NORMALIZATION_EPSILON,
+    }

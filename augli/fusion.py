@@ -12,10 +12,8 @@ import numpy as np
 from augli import metrics
 from augli.data import binarize, read_split
 from augli.errors import AugliError
+from augli.experiment import PREDICTIONS, VALIDATION_PREDICTIONS
 from augli.files import load_npy, save_npy, write_text
-
-PREDICTIONS = "predictions.npy"
-VALIDATION_PREDICTIONS = "validation-predictions.npy"
 
 # Output folder name -> which predictions it fuses (relative to the base path), as in the original.
 GROUPS = {

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from augli.params import DISTRIBUTE_MODES, OPTIMIZER_NAMES, RECURRENT_ACTIVATION_NAMES
+from augli.params import DISTRIBUTE_MODES, OPTIMIZER_NAMES, RECURRENT_ACTIVATION_NAMES, RNN_TYPES
 
 LOGICAL_CPUS = re.compile(r"cpu:(\d+)")
 GPU_INDICES = re.compile(r"\d+(,\d+)*")
@@ -53,9 +53,13 @@ def distribution_options(command):
     return with_options(command, options)
 
 
-def numerics_options(command):
-    """-o/--optimizer and --recurrent-activation: the update rule and the RNN gates, Keras 2's by default."""
+def recurrent_head_options(units, units_help):
+    """-ru, -rl, -o, --recurrent-activation and -rt: the recurrent head both trainers build (`units` wide by default),
+    its update rule and its gates, Keras 2's by default."""
     options = [
+        click.option("-ru", "--rnn-units", type=click.IntRange(min=1), default=units, show_default=True,
+                     help=units_help),
+        click.option("-rl", "--rnn-layers", type=click.IntRange(min=1), default=2, show_default=True),
         click.option("-o", "--optimizer", type=click.Choice(OPTIMIZER_NAMES), default="rmsprop", show_default=True,
                      help="rmsprop: Keras 2's update, lr g / (sqrt(a) + 1e-7), as the original trained. "
                           "rmsprop-keras3: Keras 3's, lr g / sqrt(a + 1e-7), smaller for small gradients."),
@@ -63,8 +67,9 @@ def numerics_options(command):
                      show_default=True,
                      help="The LSTM and GRU gates. hard_sigmoid: Keras 2's clip(0.2 x + 0.5, 0, 1), the default "
                           "of Keras up to 2.2.5; the authors' version is unknown."),
+        click.option("-rt", "--rnn-type", type=click.Choice(RNN_TYPES), default="gru", show_default=True),
     ]
-    return with_options(command, options)
+    return lambda command: with_options(command, options)
 
 
 def below_media_eval_path(path_of_split, split, help):

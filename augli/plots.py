@@ -6,9 +6,8 @@
 import numpy as np
 from matplotlib.figure import Figure
 
+from augli.data import short_tag_names
 from augli.files import atomic_open
-
-TAG_PREFIX = "mood/theme---"
 
 
 def plot_per_tag_pr_auc(path, tags, per_tag):
@@ -24,7 +23,7 @@ def plot_per_tag_pr_auc(path, tags, per_tag):
     image = axes.imshow(values, aspect="auto", cmap="viridis", vmin=0, vmax=max(values.max(), 1e-6))
     axes.set_xticks(range(len(names)), names, fontsize=8)
     axes.xaxis.tick_top()
-    axes.set_yticks(range(len(tags)), [tag.removeprefix(TAG_PREFIX) for tag in tags], fontsize=7)
+    axes.set_yticks(range(len(tags)), short_tag_names(tags), fontsize=7)
     figure.colorbar(image, ax=axes, fraction=0.08, pad=0.02, label="PR-AUC on the test set")
     with atomic_open(path, "wb") as handle:
         figure.savefig(handle, format="png", dpi=100)
@@ -34,7 +33,7 @@ def plot_taggram(path, tags, scores, step_s, seconds, labelled=10):
     """Fused tag scores of one track over time (tags x windows), as musicnn's taggram; the `labelled` tags of
     highest mean score are named, the others left as unlabelled rows so the picture stays readable.
     """
-    names = [tag.removeprefix(TAG_PREFIX) for tag in tags]
+    names = short_tag_names(tags)
     top = set(np.argsort(-scores.mean(axis=0), kind="stable")[:labelled].tolist())
     figure = Figure(figsize=(min(4 + 0.15 * len(scores), 16), 0.12 * len(tags) + 1.6))
     figure.subplots_adjust(left=0.2, right=0.9, top=1 - 0.4 / figure.get_figheight(), bottom=0.6 / figure.get_figheight())

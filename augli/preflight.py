@@ -16,15 +16,15 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from augli.audio import LOW_QUALITY_SUFFIX, wav_path
+from augli.audio import LOW_QUALITY_SUFFIX, locate, wav_path
 from augli.checksums import read_sha256_list, sha256_of
-from augli.conversion import locate
 from augli.data import (DATASET_COMMIT, DATASET_DIR, SHA256_LISTS, SPLITS, mediaeval2019_files, read_split, split_dir,
                         split_tsv)
 from augli.errors import AugliError
+from augli.experiment import Experiment
 from augli.keras_cache import IMAGENET_WEIGHTS_BYTES, IMAGENET_WEIGHTS_FILE, IMAGENET_WEIGHTS_MD5, keras_cache_dir
 from augli.params import RNN_TYPES
-from vggish.weights import read_conv_weights
+from vggish.weights import WeightsError, read_conv_weights
 
 DATASET_URL = "https://github.com/MTG/mtg-jamendo-dataset"
 NVIDIA_GPU_DIR = Path("/proc/driver/nvidia/gpus")  # one folder per GPU, its `information` file names the model
@@ -135,7 +135,7 @@ def check_audio(root, tracks, quality, report):
 def check_vggish(vggish_weights, report):
     try:
         read_conv_weights(vggish_weights)
-    except AugliError as error:
+    except WeightsError as error:
         report.problems.append(error.message)
     else:
         report.lines.append(f"VGGish weights: {vggish_weights}, DTaoo's layout")
@@ -198,7 +198,7 @@ def planned_writes(root, out, splits, vgg16_download):
 
 def model_folder(folder, weights):
     """A model to train, or nothing if its folder holds a finished run (its thresholds.tsv)."""
-    size_bytes = 0 if (folder / "thresholds.tsv").exists() else weights * MODEL_FOLDER_BYTES_PER_WEIGHT
+    size_bytes = 0 if Experiment(folder).thresholds.exists() else weights * MODEL_FOLDER_BYTES_PER_WEIGHT
     return Write(f"model {folder.parent.name}/{folder.name}", folder, size_bytes)
 
 

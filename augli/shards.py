@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from augli.errors import AugliError
+from augli.feature_csv import record_file
 
 SHARD_NAME = re.compile(r"(?P<split>.+)-(?P<index>[1-9][0-9]*)-of-(?P<count>[1-9][0-9]*)\.csv")
 SHARD_OPTION = "shard"
@@ -113,7 +114,7 @@ def merged_record(csv_paths, records, run_control):
     for path, record in zip(csv_paths[1:], records[1:]):
         difference = _first_difference(_shared_part(first, run_control), _shared_part(record, run_control))
         if difference is not None:
-            raise AugliError(f"{_record_path(path)} and {_record_path(csv_paths[0])} differ in {difference}: "
+            raise AugliError(f"{record_file(path)} and {record_file(csv_paths[0])} differ in {difference}: "
                              "the shards of one split must come from one extraction")
     options = {**first["options"], SHARD_OPTION: None,
                OUTPUT_OPTION: str(PurePath(first["options"][OUTPUT_OPTION]).with_name(f"{_split_named(csv_paths[0])}.csv"))}
@@ -127,7 +128,7 @@ def merged_record(csv_paths, records, run_control):
 
 
 def _check_record(csv_path, record, shard):
-    record_path = _record_path(csv_path)
+    record_path = record_file(csv_path)
     if record is None:
         raise AugliError(f"{record_path} is missing, yet the other shards of the split have their record")
     options = record.get("options")
@@ -142,10 +143,6 @@ def _check_record(csv_path, record, shard):
 
 def _split_named(shard_path):
     return SHARD_NAME.fullmatch(Path(shard_path).name)["split"]
-
-
-def _record_path(csv_path):
-    return Path(csv_path).with_suffix(".json")
 
 
 def _shared_part(record, run_control):

@@ -13,9 +13,7 @@ paper's run does on the pretrained one.
 
 import json
 import math
-import multiprocessing
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from augli.data import (DATASET_DIR, GROUNDTRUTH_CANDIDATES, SHA256_LISTS, SPLIT
                         split_tsv)
 from augli.errors import AugliError
 from augli.files import atomic_open, save_npy, write_text
+from augli.workers import as_finished, process_pool
 from vggish.params import conv_weight_shapes
 from vggish.weights import write_dtaoo_weights
 
@@ -221,16 +220,9 @@ def _write_mp3(job):
 
 
 def _write_audio(jobs, workers):
-    with tqdm(total=len(jobs), unit="track", desc="synthesizing") as progress:
-        if workers == 1:
-            for job in jobs:
-                _write_mp3(job)
-                progress.update()
-            return
-        # forkserver, as in augli.conversion: never fork a parent that may hold threads.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-            for _ in pool.map(_write_mp3, jobs, chunksize=4):
-                progress.update()
+    with tqdm(total=len(jobs), unit="track", desc="synthesizing") as progress, process_pool(workers) as pool:
+        for _ in as_finished(pool, _write_mp3, jobs):
+            progress.update()
 
 
 def write_random_vggish(path, seed):

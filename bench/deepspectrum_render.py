@@ -22,8 +22,8 @@ import numpy as np
 from click.testing import CliRunner
 
 import deepspectrum_features
-from augli.conversion import DEFAULT_JOBS
 from augli.spectrogram_image import colour_table, mel_db, render_matplotlib, render_numpy
+from augli.workers import DEFAULT_JOBS
 from bench.prepare_audio import make_tracks
 
 RATE_HZ = 44100

@@ -39,8 +39,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from augli.conversion import DEFAULT_JOBS as CORES
 from augli.files import write_text
+from augli.workers import DEFAULT_JOBS as CORES
 
 # TensorFlow and Keras are imported only inside functions: the extractor's worker processes start by
 # importing this module, and each of them would start TensorFlow too.
@@ -131,9 +131,13 @@ def pipeline_rate(steps, devices, sizes):
 
 def extract(pool, settings, network, tracks, batch_size):
     """deepspectrum._extract's pipeline without the file: pictures drawn by the pool, fc2 in batches, CSV rows."""
-    from augli.deepspectrum import TRACKS_AHEAD_PER_WORKER, features_by_track, csv_rows, in_order, render_track
+    from augli.deepspectrum import features_by_track
+    from augli.feature_csv import csv_rows
+    from augli.track_pictures import TRACKS_AHEAD_PER_WORKER, render_track
+    from augli.workers import in_order
 
-    rendered = in_order(pool, render_track, ((track, settings) for track in tracks), TRACKS_AHEAD_PER_WORKER * CORES)
+    drawing = ((track.name, track.source, settings) for track in tracks)
+    rendered = in_order(pool, render_track, drawing, TRACKS_AHEAD_PER_WORKER * CORES)
     for _ in in_order(pool, csv_rows, features_by_track(rendered, network, batch_size), CORES):
         pass
 
@@ -142,7 +146,9 @@ def vgg16_rate(steps, devices, sizes):
     """Images/s of `steps` batches' worth of tracks, after a first pass over one batch (worker start, tracing)."""
     from decimal import Decimal
 
-    from augli.deepspectrum import listed_tracks, load_network, picture_settings, worker_pool
+    from augli.deepspectrum import listed_tracks, load_network
+    from augli.track_pictures import picture_settings
+    from augli.workers import process_pool
     from bench.prepare_audio import make_tracks
 
     first = math.ceil(sizes.vgg16_batch / sizes.picture_track_s)
@@ -154,7 +160,7 @@ def vgg16_rate(steps, devices, sizes):
     with tempfile.TemporaryDirectory() as folder:
         make_tracks(Path(folder), first + timed, sizes.picture_track_s, seed=SEED)
         tracks = listed_tracks(folder)
-        with worker_pool(CORES) as pool:
+        with process_pool(CORES) as pool:
             extract(pool, settings, network, tracks[:first], sizes.vgg16_batch)
             start = time.perf_counter()
             extract(pool, settings, network, tracks[first:], sizes.vgg16_batch)

@@ -29,7 +29,8 @@ from augli.experiment import Experiment, write_config
 from augli.files import save_npy, write_text
 from augli.metrics import format_thresholds
 from augli.params import RANDOM_NOISE, RNN_TYPES
-from augli.tagging import load_models, tag_files
+from augli.tagging import tag_files
+from augli.tagging_models import load_models
 from bench.prepare_audio import make_tracks
 
 SEED = 42

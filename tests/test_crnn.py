@@ -21,7 +21,7 @@ import soundfile
 import tensorflow as tf
 from click.testing import CliRunner
 
-from augli.clips import Crop, Wav, middle_crop, pad_front, prefetched, read_crop, training_crops, window_crops
+from augli.clips import Crop, Wav, middle_crop, pad_front, read_crop, training_crops, window_crops
 from augli.crnn_training import Split, crop_predictor, middle_crops
 from augli.data import TSV_COLUMNS
 from augli.experiment import Experiment
@@ -313,11 +313,10 @@ def test_test_crops_all_average_every_window_in_batches(tmp_path):
     np.testing.assert_allclose(middle[:, 0], [4000 / 32768, 500 / 32768], rtol=1e-6)  # a: 3.5 s to 5.5 s
 
 
-def test_pad_front_and_prefetched_order():
+def test_pad_front():
     batch = pad_front([np.ones(3, np.float32), np.full(5, 2, np.float32)])
     np.testing.assert_array_equal(batch, [[0, 0, 1, 1, 1], [2, 2, 2, 2, 2]])
     np.testing.assert_array_equal(pad_front([np.ones(3, np.float32)], length=4), [[0, 1, 1, 1]])
-    assert list(prefetched(range(50), lambda job: job * job, workers=3)) == [job * job for job in range(50)]
 
 
 # --- refusals: one line, non-zero exit, nothing written -----------------------------------------------------

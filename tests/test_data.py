@@ -80,3 +80,13 @@ def test_committed_label_files_are_regenerated_exactly(tmp_path):
     lines = (tmp_path / "autotagging_moodtheme-test.csv").read_text().splitlines()
     assert lines[:2] == ["filename,label", "24/3524.mp3,mood/theme---melodic"]
     assert len(lines) == 4232
+
+
+def test_the_tag_prefix_comes_from_the_tag_list():
+    tags = data.read_tag_list(DATASET / "data" / "tags" / "moodtheme_split.txt")
+    assert data.tag_prefix(tags) == "mood/theme---"
+    assert data.short_tag_names(tags)[:2] == ["action", "adventure"]
+    assert data.tag_prefix(["genre---rock", "genre---jazz"]) == "genre---"
+    mixed = ["genre---rock", "instrument---piano"]
+    assert data.tag_prefix(mixed) == "" and data.short_tag_names(mixed) == mixed
+    assert data.tag_prefix(["calm", "mood/theme---dark"]) == ""

@@ -20,12 +20,12 @@ from click.testing import CliRunner
 import augli.deepspectrum as deepspectrum
 import transform_features
 from augli.data import TSV_COLUMNS, label_csv, read_split
-from augli.deepspectrum import chunk_spans, timestamp
 from augli.errors import AugliError
 from augli.sequences import load_sequences
 from augli.shards import Shard, parse_shard, shard_slice, take_shard
 from augli.spectrogram_image import (IMAGE_SIZE_PX, NETWORK_SIZE_PX, colour_table, fft_size, mel_db, render_matplotlib,
                                      render_numpy, resize_for_network)
+from augli.track_pictures import chunk_spans, timestamp
 from conftest import REPO, VGG16_LAYERS, write_legacy_vgg16_weights
 from deepspectrum_features import main
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from tensorflow.python.framework.config import is_op_determinism_enabled
 
 import train_rnn
-from augli import features
+from augli import feature_csv
 from augli.data import sequences_npz
 from augli.devices import DeviceChoice, choose_devices, computing_line, computing_record
 from augli.errors import AugliError
@@ -85,7 +85,7 @@ def test_set_seeds_switches_op_determinism_both_ways(op_determinism_kept):
     assert not is_op_determinism_enabled()
 
 
-@pytest.mark.parametrize("run_control", [RUN_CONTROL_OPTIONS, features.RUN_CONTROL_OPTIONS])
+@pytest.mark.parametrize("run_control", [RUN_CONTROL_OPTIONS, feature_csv.RUN_CONTROL_OPTIONS])
 def test_a_run_may_resume_with_the_other_determinism(run_control, tmp_path):
     """Kernels that are not deterministic change only the order of float sums, as other devices do."""
     record = tmp_path / "config.json"

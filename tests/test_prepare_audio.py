@@ -9,10 +9,11 @@ import soundfile
 from click.testing import CliRunner
 
 from augli import audio
-from augli.audio import SAMPLE_RATE_HZ, downmix, load_mono, wav_name, wav_path, write_wav
+from augli.audio import SAMPLE_RATE_HZ, downmix, find_audio, load_mono, wav_name, wav_path, write_wav
 from augli.checksums import read_sha256_list, verify
-from augli.conversion import DEFAULT_JOBS, find_audio, plan, prepare_audio, split_track_paths
+from augli.conversion import plan, prepare_audio, split_track_paths
 from augli.errors import AugliError
+from augli.workers import DEFAULT_JOBS
 from prepare_audio import main
 
 MP3_FRAME_SAMPLES = 1152  # one MPEG-1 layer III frame: the most an mp3 decoder may add or drop

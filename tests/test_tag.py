@@ -17,9 +17,10 @@ from click.testing import CliRunner
 
 import fusion
 import tag
-from augli import checksums, data, tagging
+from augli import checksums, data, tagging_models
 from augli.errors import AugliError
-from augli.tagging import WindowScores, fused_taggram, load_models, tag_files, validation_truth
+from augli.tagging import WindowScores, fused_taggram, tag_files, validation_truth
+from augli.tagging_models import load_models
 from augli.toy import TOY_TAGS
 from augli.vgg16 import IMAGENET_WEIGHTS_FILE, WeightsSearch, weights_candidates
 from conftest import SMOKE_TAGS, assert_smoke_run_succeeded, write_legacy_vgg16_weights
@@ -64,7 +65,7 @@ def cached_models(trained, loaded, monkeypatch):
         assert list(paths) == [trained["base"]] and vgg16_weights == ()
         return loaded
 
-    monkeypatch.setattr(tagging, "load_models", load)
+    monkeypatch.setattr(tagging_models, "load_models", load)
 
 
 def test_each_model_and_the_fusion_reproduce_their_test_predictions(trained, loaded, cached_models):
@@ -157,6 +158,7 @@ def test_bad_files_are_skipped_and_listed(trained, cached_models, tmp_path):
     ("no weights", "has no checkpoints/best.weights.h5"),
     ("no provenance", "records no input_pipeline"),
     ("keras 3 layers", "the model was trained with Keras 3's BatchNormalization"),
+    ("other front end", "the model's front end had mel_bands = 128, this code's has 64"),
     ("other tags", f"has {SMOKE_TAGS} tags in another order"),
     ("no extraction record", "records no extraction settings for the test features"),
 ])
@@ -173,6 +175,10 @@ def test_bad_models_are_one_line(trained, tmp_path, case, message):
     elif case == "keras 3 layers":  # a folder written before augli.keras2
         config = json.loads((model / "config.json").read_text())
         del config["batch_normalization"]
+        (model / "config.json").write_text(json.dumps(config))
+    elif case == "other front end":
+        config = json.loads((model / "config.json").read_text())
+        config["input_pipeline"]["front_end"]["mel_bands"] = 128
         (model / "config.json").write_text(json.dumps(config))
     elif case == "no provenance":
         config = json.loads((model / "config.json").read_text())
@@ -325,7 +331,7 @@ def test_vgg16_weights_options_reach_the_search(trained, loaded, tmp_path, monke
     weights_file = tmp_path / "vgg16.h5"
     weights_file.touch()
     given = []
-    monkeypatch.setattr(tagging, "load_models", lambda paths, vgg16_weights=(): given.append(vgg16_weights) or loaded)
+    monkeypatch.setattr(tagging_models, "load_models", lambda paths, vgg16_weights=(): given.append(vgg16_weights) or loaded)
     invoke(tag, "-m", trained["base"], trained["audio"][0], "--vgg16-weights", weights_file, "--vgg16-weights",
            tmp_path, "--thresholds", "none", "-np", "1", "--quiet")
     assert given == [(weights_file, tmp_path)]

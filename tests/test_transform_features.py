@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import augli.features as features
+from augli import feature_csv
 from augli.data import TSV_COLUMNS, read_split
 from augli.errors import AugliError
 from transform_features import main
@@ -174,6 +175,20 @@ def test_compress_writes_deflated_npz_with_the_same_arrays(dataset):
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
     with np.load(feature_dir / "train.npz") as npz:
         assert all(np.array_equal(npz[key], plain[key]) and npz[key].dtype == plain[key].dtype for key in plain)
+
+
+def test_the_extractors_lines_parse_back_to_their_float32_values(tmp_path):
+    """feature_csv's writer and the conversion's reader agree: the extractor's header and rows give back its values."""
+    values = np.array([[0.1, -2.5e-8, 3.0], [1e30, 0.0, -7.25]], dtype=np.float32)
+    csv_path, tsv_path = tmp_path / "test.csv", tmp_path / "test.tsv"
+    lines = feature_csv.csv_header(3) + feature_csv.LINE_END + feature_csv.csv_rows("48/948.mp3", ["0", "1"], values)
+    csv_path.write_bytes(lines.encode("utf-8"))
+    write_tsv(tsv_path, {"48/948.mp3": ("calm",)})
+    assert feature_csv.read_header(csv_path) == 3
+    assert csv_path.read_bytes().split(b"\r\n")[1] == b"48/948.mp3,0,0.1,-2.5e-08,3.0"
+    index = features.index_csvs([csv_path], read_split(tsv_path), tsv_path.name)
+    np.testing.assert_array_equal(features.parse_features([csv_path], index, 3)[0], values)
+    assert feature_csv.record_file(tmp_path / "train-1-of-2.csv") == tmp_path / "train-1-of-2.json"
 
 
 def test_help_shows_defaults():
@@ -376,7 +391,7 @@ def test_shards_may_differ_in_run_control_options_which_the_merged_record_lists(
                                             "shard": f"{index}/2", "number_of_processes": processes}}
                for index, processes in ((1, 2), (2, 16))]
     merged = features.merged_record([Path("train-1-of-2.csv"), Path("train-2-of-2.csv")], records,
-                                    features.RUN_CONTROL_OPTIONS)
+                                    feature_csv.RUN_CONTROL_OPTIONS)
     assert merged["options"] == {**WHOLE_RECORD["options"], "output": "f/train.csv", "number_of_processes": [2, 16]}
     assert merged["tracks"] == 8 and merged["skipped"] == WHOLE_RECORD["skipped"] * 2
 

@@ -13,11 +13,10 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from augli.errors import AugliError
 from vggish import params
 from vggish.convert import main as convert
 from vggish.model import vggish
-from vggish.weights import load_weights, read_conv_weights, resolve_weights
+from vggish.weights import WeightsError, load_weights, read_conv_weights, resolve_weights, write_dtaoo_weights
 
 # §4: each weighted layer's name in DTaoo's file -> in our model, with its kernel shape.
 CONV_LAYERS = {
@@ -152,7 +151,7 @@ def test_with_top_file_into_top_model(with_top, files):
 
 def test_top_model_needs_fc_layers(with_top, files):
     before = snapshot(with_top)
-    with pytest.raises(AugliError, match="lack the layer.*vggish_fc1/fc1_1 .*fc1_1.*vggish_fc1/fc1_2.*vggish_fc2"):
+    with pytest.raises(WeightsError, match="lack the layer.*vggish_fc1/fc1_1 .*fc1_1.*vggish_fc1/fc1_2.*vggish_fc2"):
         load_weights(with_top, files["no_top"])
     assert_unchanged(with_top, before)
 
@@ -161,7 +160,7 @@ def test_missing_layer_is_named(no_top, files):
     path = write_dtaoo_file(files["root"] / "missing.h5", files["conv"],
                             [name for name in FILE_LAYERS_NO_TOP if name != "conv3/conv3_2"])
     before = snapshot(no_top)
-    with pytest.raises(AugliError, match=r"missing.h5 lack the layer\(s\) conv3/conv3_2 \(the model's conv3_2\)$"):
+    with pytest.raises(WeightsError, match=r"missing.h5 lack the layer\(s\) conv3/conv3_2 \(the model's conv3_2\)$"):
         load_weights(no_top, path)
     assert_unchanged(no_top, before)
 
@@ -172,7 +171,7 @@ def test_misshaped_layer_is_named_with_both_shapes(no_top, files):
     weights["conv4/conv4_1"] = [rng.standard_normal((3, 3, 128, 512), dtype=np.float32), weights["conv4/conv4_1"][1]]
     path = write_dtaoo_file(files["root"] / "misshaped.h5", weights, FILE_LAYERS_NO_TOP)
     before = snapshot(no_top)
-    with pytest.raises(AugliError) as raised:
+    with pytest.raises(WeightsError) as raised:
         load_weights(no_top, path)
     assert raised.value.message == (f"VGGish weights {path}: layer conv4/conv4_1 has a (3, 3, 128, 512) kernel, "
                                     "the model's conv4_1 needs (3, 3, 256, 512)")
@@ -183,14 +182,14 @@ def test_layer_without_its_datasets_is_named(no_top, files):
     path = write_dtaoo_file(files["root"] / "no-bias.h5", files["conv"], FILE_LAYERS_NO_TOP)
     with h5py.File(path, "a") as handle:
         del handle["conv2/conv2/bias:0"]
-    with pytest.raises(AugliError, match="layer conv2 should hold a kernel and a bias"):
+    with pytest.raises(WeightsError, match="layer conv2 should hold a kernel and a bias"):
         load_weights(no_top, path)
 
 
 def test_truncated_file_is_one_clear_line(no_top, files):
     path = files["root"] / "truncated.h5"
     path.write_bytes(files["no_top"].read_bytes()[:4096])
-    with pytest.raises(AugliError, match="^cannot read VGGish weights .*truncated.h5: "):
+    with pytest.raises(WeightsError, match="^cannot read VGGish weights .*truncated.h5: "):
         load_weights(no_top, path)
 
 
@@ -206,18 +205,18 @@ def other_files(root):
 
 def test_file_of_another_layout_is_one_clear_line(no_top, tmp_path):
     for path in other_files(tmp_path):
-        with pytest.raises(AugliError) as raised:
+        with pytest.raises(WeightsError) as raised:
             load_weights(no_top, path)
         assert "expected DTaoo's Keras-2 VGGish h5 layout" in raised.value.message
         assert "\n" not in raised.value.message
-    with pytest.raises(AugliError, match="is not an HDF5 file.*python -m vggish.convert"):
+    with pytest.raises(WeightsError, match="is not an HDF5 file.*python -m vggish.convert"):
         load_weights(no_top, tmp_path / "notes.txt")
 
 
 def test_resolve_weights(files, tmp_path):
     assert resolve_weights("none") is None
     assert resolve_weights(str(files["no_top"])) == files["no_top"]
-    with pytest.raises(AugliError) as raised:
+    with pytest.raises(WeightsError) as raised:
         resolve_weights(tmp_path / params.WEIGHTS_FILE_NAME)
     for hint in ("not found", params.WEIGHTS_SOURCE_URL, "python -m vggish.convert", "-vw none"):
         assert hint in raised.value.message
@@ -266,11 +265,24 @@ def test_convert_never_clobbers(tmp_path):
     assert output.read_text() == "keep"
 
 
+def test_written_weights_appear_whole_or_not_at_all(files, tmp_path):
+    """write_dtaoo_weights writes beside the output and renames: a failed write leaves nothing, a good one one file."""
+    conv = {layer: files["conv"][file_name] for file_name, (layer, _) in CONV_LAYERS.items()}
+    output = tmp_path / "new" / "out.h5"
+    with pytest.raises(TypeError):  # h5py has no type for Python objects: the write fails after its first layers
+        write_dtaoo_weights(output, dict(conv, conv4_2=(np.array([object()]), conv["conv4_2"][1])))
+    assert list(output.parent.iterdir()) == []
+    write_dtaoo_weights(output, conv)
+    assert list(output.parent.iterdir()) == [output]
+    stored = read_conv_weights(output)
+    assert all(np.array_equal(stored[layer][0], conv[layer][0]) for layer in conv)
+
+
 def test_read_conv_weights_checks_the_file_without_a_model(files):
     assert set(read_conv_weights(files["no_top"])) == set(params.CONV_LAYERS)
     weights = dict(files["conv"])
     weights["conv2"] = [weights["conv2"][0][..., :64], weights["conv2"][1][:64]]
     path = write_dtaoo_file(files["root"] / "narrow.h5", weights, FILE_LAYERS_NO_TOP)
-    with pytest.raises(AugliError) as raised:
+    with pytest.raises(WeightsError) as raised:
         read_conv_weights(path)
     assert raised.value.message == f"VGGish weights {path}: layer conv2 has a (3, 3, 64, 64) kernel, VGGish needs (3, 3, 64, 128)"

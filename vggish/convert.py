@@ -4,8 +4,7 @@ from pathlib import Path
 
 import click
 
-from augli.errors import AugliError
-from vggish.weights import read_slim_checkpoint, write_dtaoo_weights
+from vggish.weights import WeightsError, read_slim_checkpoint, write_dtaoo_weights
 
 
 @click.command()
@@ -20,7 +19,7 @@ def main(checkpoint, output, overwrite):
     Name OUTPUT vggish/vggish_audioset_weights_without_fc2.h5 to make it crnn.py's default weights.
     """
     if output.exists() and not overwrite:
-        raise AugliError(f"{output} exists; pass --overwrite to replace it")
+        raise WeightsError(f"{output} exists; pass --overwrite to replace it")
     write_dtaoo_weights(output, read_slim_checkpoint(checkpoint))
     click.echo(f"wrote {output}")
 

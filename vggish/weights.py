@@ -8,13 +8,13 @@ TensorFlow is imported only to read a checkpoint, so the option handling here co
 """
 
 import importlib.metadata
+import os
 from pathlib import Path
 
+import click
 import h5py
 import numpy as np
 
-from augli.errors import AugliError
-from augli.files import atomic_path
 from vggish import params
 
 # Each layer with weights: its name in our model -> in DTaoo's files, where each '/' nests an h5 group.
@@ -34,6 +34,11 @@ EXPECTED_LAYOUT = ("DTaoo's Keras-2 VGGish h5 layout (root attribute layer_names
                    "one group per layer with its weight_names)")
 
 
+class WeightsError(click.ClickException):
+    """A weights file or checkpoint that cannot be used: a click error, as the application's own are, so that any
+    command reports it in one line ("Error: ...") and exits with status 1."""
+
+
 def resolve_weights(option):
     """The weights path that -vw/--vggish-weights names, or None for `none` (random initialisation).
 
@@ -48,7 +53,7 @@ def load_weights(model, path):
     """Set every weighted layer of `model`, a `vggish()` model, from the file at `path`.
 
     fc layers in the file are ignored when the model has no top; a model with a top needs them.
-    Any missing or mis-shaped layer is an AugliError naming it, raised before any weight is set.
+    Any missing or mis-shaped layer is a WeightsError naming it, raised before any weight is set.
     """
     unknown = [layer.name for layer in model.layers if layer.weights and layer.name not in DTAOO_LAYER_NAMES]
     if unknown:
@@ -58,7 +63,7 @@ def load_weights(model, path):
     for layer in layers:
         for kind, variable, value in zip(("kernel", "bias"), layer.weights, stored[layer.name]):
             if tuple(variable.shape) != value.shape:
-                raise AugliError(f"VGGish weights {path}: layer {DTAOO_LAYER_NAMES[layer.name]} has a {value.shape} "
+                raise WeightsError(f"VGGish weights {path}: layer {DTAOO_LAYER_NAMES[layer.name]} has a {value.shape} "
                                  f"{kind}, the model's {layer.name} needs {tuple(variable.shape)}")
     for layer in layers:
         layer.set_weights(stored[layer.name])
@@ -67,19 +72,19 @@ def load_weights(model, path):
 def read_dtaoo_weights(path, layer_names):
     """{layer: [kernel, bias]} for each of our `layer_names`, read from a DTaoo-layout h5 file."""
     if not h5py.is_hdf5(_existing(Path(path))):
-        raise AugliError(f"{path} is not an HDF5 file: expected {EXPECTED_LAYOUT}; {_convert_hint('OUT.h5')}")
+        raise WeightsError(f"{path} is not an HDF5 file: expected {EXPECTED_LAYOUT}; {_convert_hint('OUT.h5')}")
     try:
         with h5py.File(path, "r") as handle:
             stored = {name for name in _strings(handle.attrs.get("layer_names", [])) if name in handle}
             if not stored & set(DTAOO_LAYER_NAMES.values()):
-                raise AugliError(f"{path} is not a VGGish weights file: expected {EXPECTED_LAYOUT}")
+                raise WeightsError(f"{path} is not a VGGish weights file: expected {EXPECTED_LAYOUT}")
             missing = [name for name in layer_names if DTAOO_LAYER_NAMES[name] not in stored]
             if missing:
-                raise AugliError(f"VGGish weights {path} lack the layer(s) "
+                raise WeightsError(f"VGGish weights {path} lack the layer(s) "
                                  + ", ".join(f"{DTAOO_LAYER_NAMES[name]} (the model's {name})" for name in missing))
             return {name: _layer_arrays(handle, DTAOO_LAYER_NAMES[name], path) for name in layer_names}
     except OSError as error:
-        raise AugliError(f"cannot read VGGish weights {path}: {error}") from None
+        raise WeightsError(f"cannot read VGGish weights {path}: {error}") from None
 
 
 def read_conv_weights(path):
@@ -88,7 +93,7 @@ def read_conv_weights(path):
     for layer, shapes in params.conv_weight_shapes().items():
         for kind, value, shape in zip(("kernel", "bias"), stored[layer], shapes):
             if value.shape != shape:
-                raise AugliError(f"VGGish weights {path}: layer {DTAOO_LAYER_NAMES[layer]} has a {value.shape} {kind}, "
+                raise WeightsError(f"VGGish weights {path}: layer {DTAOO_LAYER_NAMES[layer]} has a {value.shape} {kind}, "
                                  f"VGGish needs {shape}")
     return stored
 
@@ -103,42 +108,53 @@ def read_slim_checkpoint(path):
     try:
         reader = tf.train.load_checkpoint(str(path))
     except (tf.errors.OpError, ValueError) as error:
-        raise AugliError(f"cannot read TF checkpoint {path}: {getattr(error, 'message', error)}") from None
+        raise WeightsError(f"cannot read TF checkpoint {path}: {getattr(error, 'message', error)}") from None
     found = reader.get_variable_to_shape_map()
     expected = {f"{SLIM_SCOPES[layer]}/{variable}": shape
                 for layer, shapes in params.conv_weight_shapes().items()
                 for variable, shape in zip(("weights", "biases"), shapes)}
     missing = [name for name in expected if name not in found]
     if missing:
-        raise AugliError(f"checkpoint {path} lacks the VGGish variable(s) {', '.join(missing)}")
+        raise WeightsError(f"checkpoint {path} lacks the VGGish variable(s) {', '.join(missing)}")
     for name, shape in expected.items():
         if tuple(found[name]) != shape:
-            raise AugliError(f"checkpoint {path}: {name} has shape {tuple(found[name])}, VGGish needs {shape}")
+            raise WeightsError(f"checkpoint {path}: {name} has shape {tuple(found[name])}, VGGish needs {shape}")
     return {layer: (reader.get_tensor(f"{scope}/weights"), reader.get_tensor(f"{scope}/biases"))
             for layer, scope in SLIM_SCOPES.items()}
 
 
 def write_dtaoo_weights(path, conv_weights):
-    """Write {conv layer: (kernel, bias)} atomically as DTaoo's no-top file, so it loads like the downloaded one."""
-    layers = [("input_1", ()), *((name, conv_weights.get(name, ())) for name, _ in params.FEATURE_LAYERS)]
-    with atomic_path(path, temp_suffix=".tmp") as temp_path, h5py.File(temp_path, "w") as handle:
-        handle.attrs["layer_names"] = np.array([DTAOO_LAYER_NAMES.get(name, name).encode() for name, _ in layers])
-        handle.attrs["backend"] = b"tensorflow"
-        handle.attrs["keras_version"] = importlib.metadata.version("keras").encode()
-        for name, arrays in layers:
-            file_name = DTAOO_LAYER_NAMES.get(name, name)
-            group = handle.create_group(file_name)
-            weight_names = [f"{file_name}/kernel:0", f"{file_name}/bias:0"] if arrays else []
-            group.attrs["weight_names"] = np.array([weight_name.encode() for weight_name in weight_names])
-            for weight_name, array in zip(weight_names, arrays):
-                group.create_dataset(weight_name, data=array)
+    """Write {conv layer: (kernel, bias)} as DTaoo's no-top file, so it loads like the downloaded one: into a hidden
+    temporary file beside `path`, renamed onto it when complete, so an interrupted run leaves no half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        with h5py.File(temporary, "w") as handle:
+            _write_layers(handle, conv_weights)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
+
+def _write_layers(handle, conv_weights):
+    layers = [("input_1", ()), *((name, conv_weights.get(name, ())) for name, _ in params.FEATURE_LAYERS)]
+    handle.attrs["layer_names"] = np.array([DTAOO_LAYER_NAMES.get(name, name).encode() for name, _ in layers])
+    handle.attrs["backend"] = b"tensorflow"
+    handle.attrs["keras_version"] = importlib.metadata.version("keras").encode()
+    for name, arrays in layers:
+        file_name = DTAOO_LAYER_NAMES.get(name, name)
+        group = handle.create_group(file_name)
+        weight_names = [f"{file_name}/kernel:0", f"{file_name}/bias:0"] if arrays else []
+        group.attrs["weight_names"] = np.array([weight_name.encode() for weight_name in weight_names])
+        for weight_name, array in zip(weight_names, arrays):
+            group.create_dataset(weight_name, data=array)
 
 
 def _existing(path):
     """`path` if it is a file; else one line saying where VGGish weights come from."""
     if not path.is_file():
-        raise AugliError(f"VGGish weights {path} not found: download {params.WEIGHTS_FILE_NAME} from the link in "
+        raise WeightsError(f"VGGish weights {path} not found: download {params.WEIGHTS_FILE_NAME} from the link in "
                          f"the README of {params.WEIGHTS_SOURCE_URL} or {_convert_hint(path)}; "
                          "`-vw none` starts VGGish from random weights")
     return path
@@ -153,7 +169,7 @@ def _layer_arrays(handle, layer_name, path):
     group = handle[layer_name]
     weight_names = _strings(group.attrs.get("weight_names", []))
     if len(weight_names) != 2 or not all(name in group for name in weight_names):
-        raise AugliError(f"VGGish weights {path}: layer {layer_name} should hold a kernel and a bias, "
+        raise WeightsError(f"VGGish weights {path}: layer {layer_name} should hold a kernel and a bias, "
                          f"its weight_names are {weight_names}")
     return [np.asarray(group[name]) for name in weight_names]
 
