@@ -40,8 +40,9 @@ DEEPSPECTRUM_HOPS_S = {"5s": 5, "1s": 1}  # in reproduce.sh's order
 # 11 bounds the file from above whatever the share of zeros.
 CSV_BYTES_PER_VALUE = 11
 NPZ_BYTES_PER_VALUE = 4  # float32, uncompressed (transform_features' default)
-# best.weights.h5, and last.keras with RMSprop's one slot per weight: three float32 copies of the weights.
-MODEL_FOLDER_BYTES_PER_WEIGHT = 12
+# best.weights.h5 and last.keras, each holding the weights and RMSprop's one slot per weight (as saved, measured):
+# four float32 copies of the weights.
+MODEL_FOLDER_BYTES_PER_WEIGHT = 16
 # count_params() of the paper's models, 56 tags (a test rebuilds them with augli.models): the CRNNs with
 # VGGish and 2 x 256 units, train_rnn's on 4096 DeepSpectrum features with 2 x 1024 units.
 PAPER_MODEL_WEIGHTS = {

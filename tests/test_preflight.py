@@ -132,7 +132,7 @@ def test_the_disk_estimates_and_a_disk_too_small(toy_root, tmp_path, no_keras_ca
     assert writes["wavs (prepare_audio.py)"] == TOY_TRACKS * (44 + 32000)  # 1 s tracks
     assert writes["DeepSpectrum 1s train.csv"] == SMOKE_SIZES["train"] * 1 * 4096 * 11
     assert writes["DeepSpectrum 5s test.npz"] == SMOKE_SIZES["test"] * 1 * 4096 * 4  # shorter than a window: one row
-    assert writes["model 5s/bilstm"] == 69_311_547 * 12
+    assert writes["model 5s/bilstm"] == 69_311_547 * 16
     assert len(writes) == 1 + 3 + 12 + 6
     assert (deepspectrum_windows(219.2, 1), deepspectrum_windows(219.2, 5), deepspectrum_windows(3.0, 5)) == (29, 5, 1)
 
