@@ -1,6 +1,9 @@
 """Late fusion of the trained models' test scores, scored with the challenge's metrics.
 
     python fusion.py -mep MEDIAEVAL19 -o fusion-results
+
+The ground truth is the test split's tags (-te; for MediaEval 2019's split-0 they are the organisers'
+groundtruth.npy, cell for cell), so any split or subset of MTG-Jamendo is scored the same way.
 """
 
 from pathlib import Path
@@ -16,7 +19,7 @@ from augli.options import below_media_eval_path
 @click.command()
 @click.option("-mep", "--media-eval-path", default="./MEDIA-EVAL19", show_default=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder holding mtg-jamendo-dataset/ (ground truth and tag list).")
+              help="Folder holding mtg-jamendo-dataset/ (the split TSVs).")
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write fused scores, thresholds, decisions, metrics, results.tsv and a plot here.")
 @click.option("-fbp", "--fusion-base-path", default="./fusion", show_default=True,
@@ -26,15 +29,16 @@ from augli.options import below_media_eval_path
               show_default=True,
               help="Tune the per-tag decision thresholds on the test set (official 2019 protocol) "
                    "or on the validation set (needs validation-predictions.npy beside each model).")
+@click.option("-te", "--test-csv", "test_tsv", type=click.Path(dir_okay=False, path_type=Path),
+              **below_media_eval_path(data.split_0_tsv, "test",
+                                      "Test split TSV: its tags are the ground truth the fusions are scored against."))
 @click.option("-v", "--val-tsv", type=click.Path(dir_okay=False, path_type=Path),
               **below_media_eval_path(data.split_0_tsv, "validation",
                                       "Validation split TSV for --thresholds validation."))
-def main(media_eval_path, output_dir, fusion_base_path, protocol, val_tsv):
+def main(media_eval_path, output_dir, fusion_base_path, test_tsv, protocol, val_tsv):
     """Average the test scores of every model below the fusion base path, per group
-    (all, crnn, ds, ds-1s, ds-5s), and evaluate each fusion against the test ground truth."""
-    groundtruth = data.load_groundtruth(media_eval_path)
-    tags = data.read_tag_list(data.tag_list_path(media_eval_path))
-    groups = run_fusion(fusion_base_path, groundtruth, tags, protocol, val_tsv, exclude=output_dir)
+    (all, crnn, ds, ds-1s, ds-5s), and evaluate each fusion against the test split's tags."""
+    groups, tags = run_fusion(fusion_base_path, test_tsv, protocol, val_tsv, exclude=output_dir)
 
     fused = {group.name for group in groups}
     for name in TABLE_ROWS:

@@ -1,15 +1,15 @@
 """Convert DeepSpectrum feature CSVs to the npz files train_rnn.py reads.
 
-python transform_features.py FEATURE_DIR LABEL_DIR
-reads FEATURE_DIR/{train,validation,test}.csv with LABEL_DIR/autotagging_moodtheme-{split}.tsv
-and writes FEATURE_DIR/{split}.npz.
+python transform_features.py FEATURE_DIR LABEL_DIR [--subset genre]
+reads FEATURE_DIR/{train,validation,test}.csv with LABEL_DIR/autotagging_<subset>-{split}.tsv
+(mood/theme by default) and writes FEATURE_DIR/{split}.npz.
 """
 
 from pathlib import Path
 
 import click
 
-from augli.data import SPLITS
+from augli.data import PAPER_SUBSET, SPLITS, SUBSETS
 from augli.features import transform_features
 
 
@@ -28,9 +28,11 @@ def _parse_splits(context, parameter, value):
               help="Comma-separated splits to convert.")
 @click.option("--compress/--no-compress", default=False, show_default=True,
               help="Write with np.savez_compressed as the original did (smaller, several times slower).")
-def main(feature_dir, label_dir, splits, compress):
+@click.option("--subset", type=click.Choice(SUBSETS), default=PAPER_SUBSET, show_default=True,
+              help="MTG-Jamendo subset whose split TSVs LABEL_DIR holds (autotagging-<split>.tsv for all).")
+def main(feature_dir, label_dir, splits, compress, subset):
     """Convert FEATURE_DIR/<split>.csv (DeepSpectrum, run with -nl) to FEATURE_DIR/<split>.npz."""
-    for path in transform_features(feature_dir, label_dir, splits, compress):
+    for path in transform_features(feature_dir, label_dir, splits, compress, subset):
         click.echo(f"wrote {path}")
 
 

@@ -28,7 +28,7 @@ from augli.keras2 import debiasing_state_kept
 from augli.metrics import check_scorable
 from augli.models import VGGISH_LAYER, compile_tagger, crnn_tagger
 from augli.params import FINE_TUNE_LEARNING_RATE_DIVISOR
-from augli.training import (ValidationMonitor, fit, load_best_weights, load_test_groundtruth, predict_and_write,
+from augli.training import (ValidationMonitor, evaluation_truth, fit, load_best_weights, predict_and_write,
                             resume_run, set_seeds)
 from augli.workers import batched, prefetched
 from vggish.weights import load_weights, resolve_weights
@@ -37,6 +37,7 @@ from vggish.weights import load_weights, resolve_weights
 @dataclass(frozen=True)
 class Split:
     source: Path  # the TSV
+    paths: list  # the tracks' PATHs, TSV order
     wavs: list
     y: np.ndarray  # tracks x tags, float32 0/1
 
@@ -48,8 +49,8 @@ def read_splits(options, wav_dir, quiet):
     tags = tags_of(tracks["train"])
     labels = {name: binarize(tracks[name], tags, sources[name]).astype(np.float32) for name in sources}
     check_scorable(labels["validation"], sources["validation"])
-    splits = {name: Split(Path(sources[name]), find_wavs(tracks[name], wav_dir, options["n_workers"], sources[name],
-                                                           quiet), labels[name])
+    splits = {name: Split(Path(sources[name]), [track.path for track in tracks[name]],
+                          find_wavs(tracks[name], wav_dir, options["n_workers"], sources[name], quiet), labels[name])
               for name in sources}
     return splits, tags
 
@@ -185,7 +186,7 @@ def train_crnn(options):
         if len(train.wavs) < options["batch_size"]:
             raise AugliError(f"{train.source} has {len(train.wavs)} tracks, "
                              f"fewer than one batch (-bs {options['batch_size']})")
-        groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.wavs), len(tags), test.source)
+        groundtruth = evaluation_truth(options["media_eval_path"], test.paths, test.y, tags, test.source)
         announce(distribution["computing_on"])
         set_seeds(options["seed"], options["deterministic"])
         epochs, window, workers = options["epochs"], options["window"], options["n_workers"]

@@ -1,5 +1,5 @@
-"""The MTG-Jamendo metadata: split TSVs, the tag list, the ground truth and where they, and the pipeline's
-sequence files, live below the -mep folder."""
+"""The MTG-Jamendo metadata: split TSVs of every split and subset, the tag list, the ground truth and where
+they, and the pipeline's sequence files, live below the -mep folder."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,17 +12,18 @@ from augli.files import load_npy, read_lines
 DATASET_DIR = "mtg-jamendo-dataset"
 TAG_LIST = "data/tags/moodtheme_split.txt"
 SPLIT_0 = "data/splits/split-0"
+# MTG-Jamendo's subsets, each with five splits (`data/splits/split-<K>/`); `all` is every tag of the dataset.
+SUBSETS = ("moodtheme", "genre", "instrument", "top50tags", "all")
+SPLIT_NUMBERS = (0, 1, 2, 3, 4)
+PAPER_SUBSET, PAPER_SPLIT = "moodtheme", 0  # MediaEval 2019's task
 SEQUENCES_1S = "features/DeepSpectrum/1s"  # train_rnn.py's default input: the first of the pipeline's two
 SPLITS = ("train", "validation", "test")
 # MTG moved the results in 2020; `results/mediaeval2019` (the 2019 path) is now a symlink.
 GROUNDTRUTH_CANDIDATES = ("results/mediaeval2019/groundtruth.npy", "results/mediaeval/groundtruth.npy")
 TSV_COLUMNS = ("TRACK_ID", "ARTIST_ID", "ALBUM_ID", "PATH", "DURATION", "TAGS")
 CATEGORY_SEPARATOR = "---"  # MTG's tags are category---name: mood/theme---calm, genre---rock
-# MTG's sha256 list of each audio download: `audio` names `48/948.mp3`, `audio-low` names `48/948.low.mp3`.
-SHA256_LISTS = {
-    "audio": "data/download/autotagging_moodtheme_audio_sha256_tracks.txt",
-    "audio-low": "data/download/autotagging_moodtheme_audio-low_sha256_tracks.txt",
-}
+# MTG's audio downloads: `audio` names `48/948.mp3`, `audio-low` (its smaller one) names `48/948.low.mp3`.
+AUDIO_QUALITIES = ("audio", "audio-low")
 
 # The mtg-jamendo-dataset commit the README has users check out, and the sha256 of the files of
 # MediaEval 2019 that the preflight checks a clone against: the split-0 TSVs (last changed in 3680551,
@@ -47,14 +48,34 @@ class Track:
     tags: tuple
 
 
-def split_tsv(split_dir, split):
-    """`<split_dir>/autotagging_moodtheme-<split>.tsv`, the naming of MTG's split files."""
-    return Path(split_dir) / f"autotagging_moodtheme-{split}.tsv"
+def check_subset(subset):
+    if subset not in SUBSETS:
+        raise AugliError(f"unknown subset {subset!r}: choose from {', '.join(SUBSETS)}")
+    return subset
+
+
+def split_file_name(split, subset=PAPER_SUBSET):
+    """MTG's name of a split's file, without suffix: `autotagging_genre-train`, `autotagging-train` for all tags."""
+    stem = "autotagging" if check_subset(subset) == "all" else f"autotagging_{subset}"
+    return f"{stem}-{split}"
+
+
+def split_tsv(split_dir, split, subset=PAPER_SUBSET):
+    """`<split_dir>/autotagging_<subset>-<split>.tsv`, the naming of MTG's split files."""
+    return Path(split_dir) / f"{split_file_name(split, subset)}.tsv"
 
 
 def split_0_tsv(media_eval_path, split):
-    """Split-0's TSV of `split` in the mtg-jamendo-dataset clone below the -mep folder."""
+    """Split-0's mood/theme TSV of `split` (MediaEval 2019's) in the mtg-jamendo-dataset clone below -mep."""
     return split_tsv(split_dir(media_eval_path), split)
+
+
+def sha256_list(subset=PAPER_SUBSET, quality="audio"):
+    """MTG's sha256 list of a subset's audio: mood/theme has its own download, the others take the full dataset's."""
+    if quality not in AUDIO_QUALITIES:
+        raise AugliError(f"unknown audio download {quality!r}: choose from {', '.join(AUDIO_QUALITIES)}")
+    dataset = "autotagging_moodtheme" if check_subset(subset) == "moodtheme" else "raw_30s"
+    return f"data/download/{dataset}_{quality}_sha256_tracks.txt"
 
 
 def sequences_npz(media_eval_path, split):
@@ -124,8 +145,10 @@ def tag_list_path(media_eval_path):
     return Path(media_eval_path) / DATASET_DIR / TAG_LIST
 
 
-def split_dir(media_eval_path):
-    return Path(media_eval_path) / DATASET_DIR / SPLIT_0
+def split_dir(media_eval_path, number=PAPER_SPLIT):
+    if number not in SPLIT_NUMBERS:
+        raise AugliError(f"MTG-Jamendo has no split {number}: its splits are {SPLIT_NUMBERS[0]} to {SPLIT_NUMBERS[-1]}")
+    return Path(media_eval_path) / DATASET_DIR / f"data/splits/split-{number}"
 
 
 def groundtruth_path(media_eval_path):
@@ -155,6 +178,25 @@ def load_groundtruth(media_eval_path):
     if groundtruth.ndim != 2:
         raise AugliError(f"ground truth {path} must be tracks x tags, found shape {groundtruth.shape}")
     return groundtruth.astype(bool)
+
+
+def official_groundtruth_disagreement(media_eval_path, test_paths, truth, tags):
+    """Where the test split is MediaEval 2019's (split-0's mood/theme test tracks, in order, with its 56 tags)
+    and the clone holds the official ground truth: a sentence saying how the two differ, or None if they agree.
+    None also where there is nothing to compare, which is every other split and subset."""
+    try:
+        official_tags = read_tag_list(tag_list_path(media_eval_path))
+        official_tracks = [track.path for track in read_split(split_0_tsv(media_eval_path, "test"))]
+        path = groundtruth_path(media_eval_path)
+    except AugliError:
+        return None
+    if list(test_paths) != official_tracks or list(tags) != official_tags:
+        return None
+    official = load_groundtruth(media_eval_path)
+    if official.shape != np.shape(truth):
+        return f"{path} is {official.shape[0]} x {official.shape[1]}, the test split's tags {np.shape(truth)[0]} x {np.shape(truth)[1]}"
+    differing = int(np.sum(official != np.asarray(truth, dtype=bool)))
+    return f"{path} differs from the test split's tags in {differing} cell(s)" if differing else None
 
 
 def label_csv(tracks):

@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from augli.errors import AugliError
-from augli.files import write_text
+from augli.files import read_lines, write_text
 from augli.params import BATCH_NORMALIZATION_RECORD
 
 # Distributions whose versions decide the numbers a run produces.
@@ -173,3 +173,21 @@ def _git_commit():
     except (OSError, subprocess.CalledProcessError):
         return None
     return commit + ("-dirty" if dirty else "")
+
+
+def read_tags(experiment):
+    """The model's tags in column order, from the thresholds.tsv every trainer writes."""
+    lines = read_lines(experiment.thresholds, "the model's thresholds")
+    return tuple(line.split("\t")[0] for line in lines if line)
+
+
+def shared_tags(folders):
+    """The tags, in column order, that every model folder scores: models that differ cannot be fused or tag together."""
+    tags = {folder: read_tags(Experiment(Path(folder))) for folder in folders}
+    first = folders[0]
+    for folder in folders[1:]:
+        if tags[folder] != tags[first]:
+            order = " in another order" if set(tags[folder]) == set(tags[first]) else ""
+            raise AugliError(f"the models tag different tag lists: {first} has {len(tags[first])} tags, "
+                             f"{folder} has {len(tags[folder])} tags{order}")
+    return tags[first]

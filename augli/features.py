@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from tqdm import tqdm
 
-from augli.data import SPLITS, binarize, read_split, split_tsv, tags_of
+from augli.data import PAPER_SUBSET, SPLITS, binarize, read_split, split_tsv, tags_of
 from augli.errors import AugliError
 from augli.feature_csv import NEURON_PREFIX, RUN_CONTROL_OPTIONS, read_header, read_record
 from augli.files import atomic_open
@@ -326,21 +326,21 @@ class SplitFiles:
     npz: Path
 
 
-def split_files(feature_dir, label_dir, split):
-    """`FEATURE_DIR/<split>.csv` (or its shards `<split>-K-of-N.csv`) with `LABEL_DIR/autotagging_moodtheme-<split>.tsv`
+def split_files(feature_dir, label_dir, split, subset=PAPER_SUBSET):
+    """`FEATURE_DIR/<split>.csv` (or its shards `<split>-K-of-N.csv`) with `LABEL_DIR/autotagging_<subset>-<split>.tsv`
     into `FEATURE_DIR/<split>.npz`."""
-    return SplitFiles(csvs=split_csvs(feature_dir, split), tsv=split_tsv(label_dir, split),
+    return SplitFiles(csvs=split_csvs(feature_dir, split), tsv=split_tsv(label_dir, split, subset),
                       npz=Path(feature_dir) / f"{split}.npz")
 
 
-def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False):
+def transform_features(feature_dir, label_dir, splits=SPLITS, compress=False, subset=PAPER_SUBSET):
     """Convert the splits' CSVs to npz files; returns the npz paths.
 
     Every split is binarised with the training split's tags. All inputs are checked and indexed
     before any parsing, and the npz files are renamed into place only when all splits succeeded.
     """
-    train_tsv = split_tsv(label_dir, "train")
-    jobs = [split_files(feature_dir, label_dir, split) for split in splits]
+    train_tsv = split_tsv(label_dir, "train", subset)
+    jobs = [split_files(feature_dir, label_dir, split, subset) for split in splits]
     inputs = [train_tsv] + [path for job in jobs for path in (job.tsv, *job.csvs)]
     missing = next((path for path in inputs if not path.is_file()), None)
     if missing is not None:

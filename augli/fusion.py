@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from augli import metrics
-from augli.data import binarize, read_split
+from augli.data import binarize, read_split, tags_of
 from augli.errors import AugliError
-from augli.experiment import PREDICTIONS, VALIDATION_PREDICTIONS
+from augli.experiment import PREDICTIONS, VALIDATION_PREDICTIONS, Experiment, shared_tags
 from augli.files import load_npy, save_npy, write_text
 
 # Output folder name -> which predictions it fuses (relative to the base path), as in the original.
@@ -84,13 +84,24 @@ def fuse(score_matrices):
     return np.mean(np.stack(score_matrices), axis=0)
 
 
-def run_fusion(base_path, groundtruth, tags, protocol="test", validation_tsv=None, exclude=None):
-    """Fuse every group and score it against the test ground truth; reads everything, writes nothing."""
+def models_tags(models, test_tracks):
+    """The tag order of the models' score columns: their thresholds.tsv (all must agree), or for scores with none
+    beside them (a submission's predictions.npy, say) the trainers' order, the test split's sorted tags."""
+    folders = [model.parent for model in models if Experiment(model.parent).thresholds.is_file()]
+    return list(shared_tags(folders)) if folders else tags_of(test_tracks)
+
+
+def run_fusion(base_path, test_tsv, protocol="test", validation_tsv=None, exclude=None):
+    """Fuse every group and score it against the test split's tags; reads everything, writes nothing.
+
+    Returns the groups and the tags, in the order of the score columns.
+    """
     if protocol not in THRESHOLD_PROTOCOLS:
         raise AugliError(f"unknown threshold protocol {protocol!r}: choose from {', '.join(THRESHOLD_PROTOCOLS)}")
-    if len(tags) != groundtruth.shape[1]:
-        raise AugliError(f"the tag list has {len(tags)} tags, the ground truth has {groundtruth.shape[1]} columns")
     models = find_models(base_path, exclude)
+    test_tracks = read_split(test_tsv)
+    tags = models_tags(models, test_tracks)
+    groundtruth = binarize(test_tracks, tags, source=str(test_tsv)).astype(bool)
     test_scores = load_scores(models, groundtruth, "the ground truth")
     if protocol == "validation":
         validation_truth = _validation_truth(validation_tsv, tags)
@@ -111,7 +122,7 @@ def run_fusion(base_path, groundtruth, tags, protocol="test", validation_tsv=Non
             results=metrics.evaluate(groundtruth, fused, decisions, per_tag),
             per_tag_pr_auc=per_tag["PR-AUC"],
         ))
-    return groups
+    return groups, tags
 
 
 def validation_thresholds(validation_truth, validation_scores):

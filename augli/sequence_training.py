@@ -9,7 +9,7 @@ from augli.distribution import adapt_to_strategy, distributed_run, worker_root
 from augli.experiment import check_same_options, clear_outputs, prepare, write_config
 from augli.models import compile_tagger, sequence_tagger
 from augli.sequences import load_splits
-from augli.training import ValidationMonitor, fit, load_test_groundtruth, predict_and_write, resume_run, set_seeds
+from augli.training import ValidationMonitor, evaluation_truth, fit, predict_and_write, resume_run, set_seeds
 
 
 def shuffled_batches(X, y, batch_size, seed, first_epoch, epochs):
@@ -73,7 +73,7 @@ def train_sequence_tagger(options):
         experiment = prepare(worker_root(options["experiment_base_path"], strategy), options["overwrite"],
                              options["resume"])
         train, validation, test = load_splits(options["train_npz"], options["val_npz"], options["test_npz"])
-        groundtruth = load_test_groundtruth(options["media_eval_path"], len(test.X), len(test.tags), test.path)
+        groundtruth = evaluation_truth(options["media_eval_path"], test.names, test.y, test.tags, test.path)
         announce(distribution["computing_on"])
         if options["resume"]:
             check_same_options(experiment, options)

@@ -26,6 +26,7 @@ from augli.metrics import check_scorable
 
 REQUIRED_ARRAYS = ("X", "y", "tags")
 EXTRACTION_ARRAY = "extraction"
+NAMES_ARRAY = "names"  # an npz written elsewhere may lack it: only MediaEval 2019's ground-truth check needs it
 # Bytes of X written, or scanned for NaN/inf, at a time: bounds the temporaries whatever the split's size.
 BLOCK_BYTES = 16 * 2**20
 # Zip local file header: signature, 22 bytes we do not need, file name length, extra field length.
@@ -87,6 +88,7 @@ class Sequences:
     y: np.ndarray  # (tracks, tags) float32 0/1
     tags: tuple
     extraction: dict | None = None  # how X was made (deepspectrum_features.py's record), when the npz holds it
+    names: tuple = ()  # the tracks' PATHs, when the npz holds them
 
     @property
     def n_features(self):
@@ -96,7 +98,7 @@ class Sequences:
 def load_sequences(path):
     """One split's npz, with every check that needs only this file."""
     path = Path(path)
-    X, y, tags, extraction = _read_arrays(path, REQUIRED_ARRAYS, optional=EXTRACTION_ARRAY)
+    X, y, tags, extraction, names = _read_arrays(path, REQUIRED_ARRAYS, optional=(EXTRACTION_ARRAY, NAMES_ARRAY))
     extraction = None if extraction is None else _parse_record(path, extraction)
     if X.ndim != 3:
         raise AugliError(f"X in {path} must be tracks x windows x features, found shape {X.shape}")
@@ -114,17 +116,20 @@ def load_sequences(path):
     if first_bad is not None:
         track, window, feature = first_bad
         raise AugliError(f"X in {path} holds NaN or inf (first at track {track}, window {window}, feature {feature})")
-    return Sequences(path, X, y.astype(np.float32), tuple(str(tag) for tag in tags), extraction)
+    names = () if names is None else tuple(str(name) for name in names)
+    if names and len(names) != len(y):
+        raise AugliError(f"{path}: names holds {len(names)} tracks, y holds {len(y)}")
+    return Sequences(path, X, y.astype(np.float32), tuple(str(tag) for tag in tags), extraction, names)
 
 
 def load_labels(path):
     """(y, tags) of one split's npz, without reading or checking X (its validation labels, say)."""
-    y, tags, _ = _read_arrays(Path(path), ("y", "tags"))
+    y, tags = _read_arrays(Path(path), ("y", "tags"))
     return np.asarray(y), tuple(str(tag) for tag in tags)
 
 
-def _read_arrays(path, required, optional=None):
-    """The `required` members of the npz, then the `optional` one (None when absent)."""
+def _read_arrays(path, required, optional=()):
+    """The `required` members of the npz, then the `optional` ones (None where absent)."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = {name.removesuffix(".npy"): name for name in archive.namelist()}
@@ -132,10 +137,11 @@ def _read_arrays(path, required, optional=None):
             if missing:
                 raise AugliError(f"{path} has no {', '.join(missing)} array (it holds {', '.join(members) or 'nothing'})")
             arrays = [_read_member(path, archive, members[name]) for name in required]
-            optional_array = _read_member(path, archive, members[optional]) if optional in members else None
+            optional_arrays = [_read_member(path, archive, members[name]) if name in members else None
+                               for name in optional]
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise AugliError(f"cannot read {path}: {error}") from None
-    return (*arrays, optional_array)
+    return (*arrays, *optional_arrays)
 
 
 def _parse_record(path, text):

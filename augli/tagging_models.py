@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from augli.errors import AugliError
-from augli.experiment import PREDICTIONS, Experiment, check_batch_normalization
-from augli.files import read_lines
+from augli.experiment import PREDICTIONS, Experiment, check_batch_normalization, read_tags, shared_tags
 from augli.fusion import find_models
 from augli.tagging_inputs import CRNN_PIPELINE_KEYS, check_front_end, extraction_input, load_vgg16_network, require
 
@@ -44,12 +43,6 @@ def read_config(experiment):
         return json.loads(experiment.config.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise AugliError(f"cannot read the model's record {experiment.config}: {error}") from None
-
-
-def read_tags(experiment):
-    """The model's tags in column order, from the thresholds.tsv every trainer writes."""
-    lines = read_lines(experiment.thresholds, "the model's thresholds")
-    return tuple(line.split("\t")[0] for line in lines if line)
 
 
 def load_model(folder, vgg16_networks, weights_search):
@@ -104,12 +97,6 @@ def load_models(paths, vgg16_weights=()):
     from augli.vgg16 import WeightsSearch
 
     folders = model_folders(paths)
-    tags = {folder: read_tags(Experiment(folder)) for folder in folders}
-    first = folders[0]
-    for folder in folders[1:]:
-        if tags[folder] != tags[first]:
-            order = " in another order" if set(tags[folder]) == set(tags[first]) else ""
-            raise AugliError(f"the models tag different tag lists: {first} has {len(tags[first])} tags, "
-                             f"{folder} has {len(tags[folder])} tags{order}")
+    shared_tags(folders)
     vgg16_networks, weights_search = {}, WeightsSearch(tuple(vgg16_weights))
     return [load_model(folder, vgg16_networks, weights_search) for folder in folders], vgg16_networks

@@ -1,4 +1,5 @@
-"""A small generated stand-in for MTG-Jamendo mood/theme, in the layout of the real data.
+"""A small generated stand-in for MTG-Jamendo mood/theme, in the layout of the real data (or for another of its
+splits and subsets, with the same sounds under that subset's tag names).
 
 The real audio cannot be fetched on a test machine, so the demo and the end-to-end test run the
 paper's pipeline on this instead. Each tag is an audible signature (a tone, a noise
@@ -22,20 +23,24 @@ import soundfile
 from tqdm import tqdm
 
 from augli.checksums import sha256_of
-from augli.data import (DATASET_DIR, GROUNDTRUTH_CANDIDATES, SHA256_LISTS, SPLIT_0, TAG_LIST, TSV_COLUMNS, label_csv,
-                        split_tsv)
+from augli.data import (CATEGORY_SEPARATOR, DATASET_DIR, GROUNDTRUTH_CANDIDATES, PAPER_SPLIT, PAPER_SUBSET, TAG_LIST,
+                        TSV_COLUMNS, check_subset, label_csv, sha256_list, split_dir, split_file_name, split_tsv)
 from augli.errors import AugliError
 from augli.files import atomic_open, save_npy, write_text
 from augli.workers import as_finished, process_pool
 from vggish.params import conv_weight_shapes
 from vggish.weights import write_dtaoo_weights
 
-SHA256_LIST = SHA256_LISTS["audio"]  # the toy audio is named as the full-quality download
+AUDIO_QUALITY = "audio"  # the toy audio is named as the full-quality download
 GROUNDTRUTH_2019 = GROUNDTRUTH_CANDIDATES[0]  # the path of 2019, the one the seed's fusion.py read
 LABEL_DIR = "labels"
 DESCRIPTION = "toy-dataset.json"
 RANDOM_VGGISH = "vggish-random-weights.h5"
-TAG_PREFIX = "mood/theme---"
+# The categories of each subset's tags; top50tags and the whole dataset mix them, as the real ones do.
+SUBSET_CATEGORIES = {
+    "moodtheme": ("mood/theme",), "genre": ("genre",), "instrument": ("instrument",),
+    "top50tags": ("genre", "instrument", "mood/theme"), "all": ("genre", "instrument", "mood/theme"),
+}
 # How many tags a track gets beyond its first (so 1 to 3 in all, mostly 1 or 2, as in the real split).
 EXTRA_TAG_PROBABILITIES = (0.4, 0.4, 0.2)
 # Track, artist and album numbers are drawn below this, as wide as the real ids.
@@ -143,7 +148,19 @@ SIGNATURES = {
         lambda n, sr, rng: _sweeps(n, sr, rng, 4300, 5500, 0.5),
     ),
 }
-TOY_TAGS = tuple(sorted(TAG_PREFIX + name for name in SIGNATURES))
+def toy_tags(subset=PAPER_SUBSET):
+    """The toy's tags under `subset`'s names, sorted: each signature in one of its categories, in turn."""
+    categories = SUBSET_CATEGORIES[check_subset(subset)]
+    return tuple(sorted(f"{categories[index % len(categories)]}{CATEGORY_SEPARATOR}{name}"
+                        for index, name in enumerate(sorted(SIGNATURES))))
+
+
+TOY_TAGS = toy_tags()  # mood/theme---calm, ...
+
+
+def signature_of(tag):
+    """The sound of a toy tag, whatever its category."""
+    return SIGNATURES[tag.split(CATEGORY_SEPARATOR)[-1]]
 
 
 def _pink_noise(n_samples, rng):
@@ -163,7 +180,7 @@ def synthesize(tags, duration_s, sample_rate, seed):
     n_samples = round(duration_s * sample_rate)
     mix = rng.uniform(*BACKGROUND_RMS) * _pink_noise(n_samples, rng)
     for tag in tags:
-        mix += rng.uniform(*SIGNATURE_GAIN) * SIGNATURES[tag.removeprefix(TAG_PREFIX)](n_samples, sample_rate, rng)
+        mix += rng.uniform(*SIGNATURE_GAIN) * signature_of(tag)(n_samples, sample_rate, rng)
     return (PEAK * mix / np.abs(mix).max()).astype(np.float32)
 
 
@@ -237,12 +254,14 @@ def write_random_vggish(path, seed):
     write_dtaoo_weights(path, weights)
 
 
-def make_toy_dataset(out, sizes, duration_s=35.0, sample_rate=22050, n_tags=len(TOY_TAGS), seed=0, workers=1):
+def make_toy_dataset(out, sizes, duration_s=35.0, sample_rate=22050, n_tags=len(TOY_TAGS), seed=0, workers=1,
+                     split_number=PAPER_SPLIT, subset=PAPER_SUBSET):
     """Write the toy dataset to `out` (which must not exist, or be empty); {split: tracks}.
 
-    `out` then holds `audio/NN/ID.mp3`, `mtg-jamendo-dataset/` (split TSVs, tag list, ground truth,
-    sha256 list), `labels/` (DeepSpectrum label files), RANDOM_VGGISH and `toy-dataset.json` (settings
-    and tags).
+    `out` then holds `audio/NN/ID.mp3`, `mtg-jamendo-dataset/` (the split TSVs of `split_number` and
+    `subset`, the sha256 list, and for MediaEval 2019's split-0 mood/theme the tag list and ground truth,
+    which MTG has for no other), `labels/` (DeepSpectrum label files), RANDOM_VGGISH and
+    `toy-dataset.json` (settings and tags).
     It is built in a hidden folder beside `out` and renamed when complete, so a dataset never lacks files.
     """
     out = Path(out)
@@ -250,18 +269,19 @@ def make_toy_dataset(out, sizes, duration_s=35.0, sample_rate=22050, n_tags=len(
         raise AugliError(f"{out} already exists and is not an empty folder: remove it or choose another")
     if not 1 <= n_tags <= len(TOY_TAGS):
         raise AugliError(f"the toy dataset has 1 to {len(TOY_TAGS)} tags, not {n_tags}")
-    tags = TOY_TAGS[:n_tags]
+    tags = toy_tags(subset)[:n_tags]
+    split_dir(out, split_number)  # refuses a split MTG-Jamendo does not have
     splits = draw_splits(sizes, tags, np.random.default_rng(seed))
     partial = out.with_name(f".{out.name}.part")
     shutil.rmtree(partial, ignore_errors=True)  # what a killed run left
-    _write_dataset(partial, splits, tags, duration_s, sample_rate, seed, workers)
+    _write_dataset(partial, splits, tags, duration_s, sample_rate, seed, workers, split_number, subset)
     if out.exists():
         out.rmdir()
     partial.rename(out)
     return splits
 
 
-def _write_dataset(out, splits, tags, duration_s, sample_rate, seed, workers):
+def _write_dataset(out, splits, tags, duration_s, sample_rate, seed, workers, split_number, subset):
     tracks = sorted((track for split in splits.values() for track in split), key=lambda track: track.path)
     audio = out / "audio"
     jobs = [(audio / track.path, track.tags, duration_s, sample_rate, (seed, track.number)) for track in tracks]
@@ -270,16 +290,20 @@ def _write_dataset(out, splits, tags, duration_s, sample_rate, seed, workers):
     dataset = out / DATASET_DIR
     for split, split_tracks in splits.items():
         rows = ["\t".join(TSV_COLUMNS), *(track.tsv_row(duration_s) for track in split_tracks)]
-        write_text(split_tsv(dataset / SPLIT_0, split), "".join(row + "\r\n" for row in rows))  # CRLF, as MTG's
-        write_text(out / LABEL_DIR / f"autotagging_moodtheme-{split}.csv", label_csv(split_tracks))
-    write_text(dataset / TAG_LIST, "".join(tag + "\n" for tag in tags))
-    save_npy(dataset / GROUNDTRUTH_2019, np.array([[tag in track.tags for tag in tags] for track in splits["test"]]))
-    write_text(dataset / SHA256_LIST, "".join(f"{sha256_of(audio / track.path)} {track.path}\n" for track in tracks))
+        write_text(split_tsv(split_dir(out, split_number), split, subset),
+                   "".join(row + "\r\n" for row in rows))  # CRLF, as MTG's
+        write_text(out / LABEL_DIR / f"{split_file_name(split, subset)}.csv", label_csv(split_tracks))
+    if (split_number, subset) == (PAPER_SPLIT, PAPER_SUBSET):
+        write_text(dataset / TAG_LIST, "".join(tag + "\n" for tag in tags))
+        save_npy(dataset / GROUNDTRUTH_2019, np.array([[tag in track.tags for tag in tags] for track in splits["test"]]))
+    write_text(dataset / sha256_list(subset, AUDIO_QUALITY),
+               "".join(f"{sha256_of(audio / track.path)} {track.path}\n" for track in tracks))
     write_random_vggish(out / RANDOM_VGGISH, seed)
     description = {
         "seed": seed, "duration_s": duration_s, "sample_rate_hz": sample_rate,
+        "split": split_number, "subset": subset,
         "tracks": {split: len(split_tracks) for split, split_tracks in splits.items()},
-        "tags": {tag: SIGNATURES[tag.removeprefix(TAG_PREFIX)].description for tag in tags},
+        "tags": {tag: signature_of(tag).description for tag in tags},
         "vggish_weights": {"file": RANDOM_VGGISH, "initialisation": "Glorot uniform kernels, zero biases"},
     }
     write_text(out / DESCRIPTION, json.dumps(description, indent=1) + "\n")

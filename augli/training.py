@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from augli.data import groundtruth_path, load_groundtruth
+from augli.data import official_groundtruth_disagreement
 from augli.devices import set_op_determinism
 from augli.errors import AugliError
 from augli.files import atomic_path, save_npy, write_text
@@ -182,18 +182,22 @@ def resume_run(experiment, monitor, epochs):
     return model, epochs if state["stopped"] else state["epochs_done"]
 
 
-def load_test_groundtruth(media_eval_path, n_tracks, n_tags, test_source):
-    """The test ground truth checked against the test split's size, or None (with a note) if there is none."""
-    try:
-        groundtruth_path(media_eval_path)
-    except AugliError as error:
-        click.echo(f"{error.message}; evaluation-on-test.tsv will not be written", err=True)
-        return None
-    groundtruth = load_groundtruth(media_eval_path)
-    if groundtruth.shape != (n_tracks, n_tags):
-        raise AugliError(f"ground truth {groundtruth_path(media_eval_path)} is {groundtruth.shape[0]} x {groundtruth.shape[1]}, "
-                         f"{test_source} is {n_tracks} tracks x {n_tags} tags")
-    return groundtruth
+def evaluation_truth(media_eval_path, test_paths, labels, tags, test_source):
+    """The test split's own tags, the ground truth evaluation-on-test.tsv is scored against, checked up front.
+
+    For MediaEval 2019's split the organisers' groundtruth.npy is the same matrix; a difference is reported,
+    not hidden, and the test split's tags are used all the same.
+    """
+    truth = np.asarray(labels).astype(bool)
+    without_positives = [tag for tag, positives in zip(tags, truth.sum(axis=0)) if positives == 0]
+    if without_positives:
+        raise AugliError(f"{test_source}: no test track has tag {without_positives[0]!r}"
+                         f"{f' (nor {len(without_positives) - 1} other tags)' if len(without_positives) > 1 else ''}, "
+                         "so its test ROC-AUC is undefined")
+    disagreement = official_groundtruth_disagreement(media_eval_path, test_paths, truth, tags)
+    if disagreement is not None:
+        click.echo(f"Warning: {disagreement}; evaluating against the tags of {test_source}", err=True)
+    return truth
 
 
 def load_best_weights(model, experiment):
@@ -222,5 +226,4 @@ def predict_and_write(model, experiment, monitor, predict_test, predict_validati
     save_npy(experiment.validation_predictions, validation_predictions)
     save_npy(experiment.validation_truth, np.asarray(monitor.truth).astype(bool))
     write_text(experiment.thresholds, format_thresholds(tags, monitor.best_thresholds))
-    if groundtruth is not None:
-        write_text(experiment.evaluation, format_metrics(evaluate(groundtruth, test_scores, decisions)))
+    write_text(experiment.evaluation, format_metrics(evaluate(groundtruth, test_scores, decisions)))

@@ -28,6 +28,42 @@ def test_test_split_binarised_with_training_tags_is_the_groundtruth():
     np.testing.assert_array_equal(binarised.astype(bool), data.load_groundtruth(MEP))
 
 
+def test_the_official_ground_truth_is_checked_only_for_mediaeval_2019s_split():
+    tracks = data.read_split(data.split_tsv(SPLIT_0, "test"))
+    tags = data.read_tag_list(data.tag_list_path(MEP))
+    truth = data.binarize(tracks, tags)
+    paths = [track.path for track in tracks]
+    assert data.official_groundtruth_disagreement(MEP, paths, truth, tags) is None
+    flipped = truth.copy()
+    flipped[5, 7] = 1 - flipped[5, 7]
+    assert data.official_groundtruth_disagreement(MEP, paths, flipped, tags) == (
+        f"{data.groundtruth_path(MEP)} differs from the test split's tags in 1 cell(s)")
+    # Another split, the same tracks in another order, or other tags: nothing to compare with.
+    assert data.official_groundtruth_disagreement(MEP, paths[:-1], flipped[:-1], tags) is None
+    assert data.official_groundtruth_disagreement(MEP, paths[::-1], flipped[::-1], tags) is None
+    assert data.official_groundtruth_disagreement(MEP, paths, flipped[:, 1:], tags[1:]) is None
+
+
+@pytest.mark.parametrize("subset, train_tsv, sha256_list", [
+    ("moodtheme", "split-3/autotagging_moodtheme-train.tsv", "autotagging_moodtheme_audio-low_sha256_tracks.txt"),
+    ("genre", "split-3/autotagging_genre-train.tsv", "raw_30s_audio-low_sha256_tracks.txt"),
+    ("instrument", "split-3/autotagging_instrument-train.tsv", "raw_30s_audio-low_sha256_tracks.txt"),
+    ("top50tags", "split-3/autotagging_top50tags-train.tsv", "raw_30s_audio-low_sha256_tracks.txt"),
+    ("all", "split-3/autotagging-train.tsv", "raw_30s_audio-low_sha256_tracks.txt"),
+])
+def test_every_subset_and_split_has_mtgs_file_names(subset, train_tsv, sha256_list):
+    assert data.split_tsv(data.split_dir("MEP", 3), "train", subset) == (
+        data.split_dir("MEP", 0).parent / train_tsv)
+    assert data.sha256_list(subset, "audio-low") == f"data/download/{sha256_list}"
+
+
+def test_unknown_subsets_and_splits_are_refused():
+    with pytest.raises(AugliError, match="unknown subset 'mood': choose from moodtheme, genre, instrument, top50tags, all"):
+        data.split_tsv("x", "train", "mood")
+    with pytest.raises(AugliError, match="MTG-Jamendo has no split 5: its splits are 0 to 4"):
+        data.split_dir("MEP", 5)
+
+
 def test_unknown_tag_is_named(tmp_path):
     tsv = tmp_path / "split.tsv"
     tsv.write_text("TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\nt1\ta1\tb1\t01/1.mp3\t30.0\tmood/theme---new\n")

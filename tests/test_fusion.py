@@ -128,17 +128,20 @@ def broken_layout(tmp_path, case):
     shutil.copytree(MEP, mep)
     base = tmp_path / "fusion"
     good = place(base, "crnn/gru", source=AUGLI_ALL)
-    if case == "missing ground truth":
-        (mep / "mtg-jamendo-dataset/results/mediaeval/groundtruth.npy").unlink()
+    if case == "missing test split":
+        (mep / "mtg-jamendo-dataset/data/splits/split-0/autotagging_moodtheme-test.tsv").unlink()
     elif case == "wrong shape":
         place(base, "crnn/lstm", array=np.zeros((4231, 55), np.float32))
     elif case in ("nan", "inf"):
         scores = np.load(AUGLI_ALL)
         scores[7, 3] = np.nan if case == "nan" else -np.inf
         place(base, "crnn/lstm", array=scores)
-    elif case == "tag list":
-        tags = mep / "mtg-jamendo-dataset/data/tags/moodtheme_split.txt"
-        tags.write_text("\n".join(tags.read_text().splitlines()[:-1]) + "\n")
+    elif case == "thresholds disagree":
+        (good / "thresholds.tsv").write_text("".join(f"{tag}\t0.5\n" for tag in TAGS))
+        other = place(base, "crnn/lstm", source=AUGLI_ALL)
+        (other / "thresholds.tsv").write_text("".join(f"{tag}\t0.5\n" for tag in reversed(TAGS)))
+    elif case == "a tag short":
+        (good / "thresholds.tsv").write_text("".join(f"{tag}\t0.5\n" for tag in TAGS[:-1]))
     elif case == "unreadable":
         (place(base, "crnn/lstm", source=AUGLI_ALL) / "predictions.npy").write_bytes(b"not an npy file")
     elif case == "empty base":
@@ -153,11 +156,12 @@ def broken_layout(tmp_path, case):
 
 
 @pytest.mark.parametrize("case, extra, message", [
-    ("missing ground truth", [], r"Error: no ground truth found: looked for .*mediaeval2019/groundtruth.npy or .*mediaeval/groundtruth.npy"),
+    ("missing test split", [], r"Error: cannot read split file .*split-0/autotagging_moodtheme-test.tsv: "),
     ("wrong shape", [], r"Error: .*crnn/lstm/predictions.npy is 4231 x 55, the ground truth is 4231 x 56"),
     ("nan", [], r"Error: .*crnn/lstm/predictions.npy holds NaN or inf scores \(first at track 7, tag 3\)"),
     ("inf", [], r"Error: .*crnn/lstm/predictions.npy holds NaN or inf scores \(first at track 7, tag 3\)"),
-    ("tag list", [], r"Error: the tag list has 55 tags, the ground truth has 56 columns"),
+    ("thresholds disagree", [], r"Error: the models tag different tag lists: .*crnn/gru has 56 tags, .*crnn/lstm has 56 tags in another order"),
+    ("a tag short", [], r"Error: tag 'mood/theme---uplifting' of track .* in .*autotagging_moodtheme-test.tsv is not among the 55 training tags"),
     ("unreadable", [], r"Error: cannot read .*crnn/lstm/predictions.npy: "),
     ("empty base", [], r"Error: no predictions.npy below fusion base path .*fusion"),
     ("missing base", [], r"Error: fusion base path .*fusion does not exist or is not a folder"),
@@ -174,6 +178,25 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, case, extra, message
     assert len(lines) == 1, result.output
     assert re.fullmatch(message + ".*", lines[0]), lines[0]
     assert not out.exists()
+
+
+def test_the_ground_truth_is_the_test_split_and_the_tag_order_the_models(tmp_path):
+    """The official submission's columns reordered, with a thresholds.tsv that says so, and a test split
+    with half of split-0's tracks: every figure is that of the same arrays in the official order."""
+    order = np.random.default_rng(3).permutation(len(TAGS))
+    base = tmp_path / "fusion"
+    half = np.arange(0, len(GROUNDTRUTH), 2)
+    model = place(base, "crnn/gru", array=np.load(AUGLI_ALL)[half][:, order])
+    (model / "thresholds.tsv").write_text("".join(f"{TAGS[column]}\t0.5\n" for column in order))
+    lines = (SPLIT_0 / "autotagging_moodtheme-test.tsv").read_text().splitlines(keepends=True)
+    test_tsv = tmp_path / "half-test.tsv"
+    test_tsv.write_text(lines[0] + "".join(lines[1 + row] for row in half))
+    result = run("-fbp", base, "-o", tmp_path / "out", "-te", test_tsv)
+    assert result.exit_code == 0, result.output
+    scores, truth = np.load(AUGLI_ALL)[half], GROUNDTRUTH[half]
+    expected = metrics.evaluate(truth, scores, metrics.decide(scores, metrics.f_score_thresholds(truth, scores)))
+    assert read_metric_lines(tmp_path / "out/all/eval-on-test.tsv") == {k: f"{v:.6f}" for k, v in expected.items()}
+    assert (tmp_path / "out/all/thresholds.txt").read_text().splitlines()[0].startswith(TAGS[order[0]])
 
 
 def test_missing_media_eval_path_is_a_usage_error(tmp_path):

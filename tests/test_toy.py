@@ -154,6 +154,6 @@ def test_fewer_tags(tmp_path):
     result = CliRunner().invoke(make_toy_dataset.main, [
         str(tmp_path / "toy"), "--tags", 3, "--train", 3, "--validation", 3, "--test", 4, "--duration", 1, "-j", 1])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"wrote {tmp_path / 'toy'}: 3 train, 3 validation, 4 test tracks of 1 s, 3 tags\n"
+    assert result.stdout == f"wrote {tmp_path / 'toy'}: moodtheme split-0, 3 train, 3 validation, 4 test tracks of 1 s, 3 tags\n"
     assert data.read_tag_list(data.tag_list_path(tmp_path / "toy")) == list(toy.TOY_TAGS[:3])
     assert np.load(tmp_path / "toy/mtg-jamendo-dataset/results/mediaeval2019/groundtruth.npy").shape == (4, 3)

@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from augli import data
 from augli.experiment import Experiment
 from augli.metrics import METRICS, decide, evaluate, format_metrics, macro_auc, youden_thresholds
 from augli.models import sequence_tagger
 from augli.sequences import load_sequences
-from augli.training import RunRecorder, ValidationMonitor
+from augli.training import RunRecorder, ValidationMonitor, evaluation_truth
 from conftest import assert_refused, keras2_parameter_count
 from train_rnn import main
 
@@ -334,12 +335,38 @@ def test_refuses_a_validation_split_without_a_scorable_tag(splits, tmp_path):
             f"{bad}: no tag has both positive and negative tracks, so validation ROC-AUC is undefined", tmp_path / "run")
 
 
-def test_refuses_a_ground_truth_of_another_size(splits, tmp_path):
-    truth = tmp_path / "mep" / "mtg-jamendo-dataset" / "results" / "mediaeval" / "groundtruth.npy"
-    truth.parent.mkdir(parents=True)
-    np.save(truth, np.zeros((SIZES["test"] + 1, len(TAGS)), dtype=bool))
-    refused(arguments(splits, tmp_path / "run") + ["-mep", str(tmp_path / "mep")],
-            f"ground truth {truth} is 61 x 4, {splits['test']} is 60 tracks x 4 tags", tmp_path / "run")
+def test_refuses_a_test_split_with_a_tag_no_track_has(splits, tmp_path):
+    X, y = toy_split(20, 8)
+    y[:, 2] = 0
+    bad = write_npz(tmp_path / "test.npz", X, y)
+    refused(arguments(splits, tmp_path / "run") + ["-te", str(bad)],
+            f"{bad}: no test track has tag 'mood/theme---happy', so its test ROC-AUC is undefined", tmp_path / "run")
+
+
+def test_a_disagreeing_official_ground_truth_is_reported_and_the_test_split_used(tmp_path, capsys):
+    """A -mep laid out as MediaEval 2019's, whose groundtruth.npy differs from its split-0 test TSV in one cell."""
+    names = [f"{i}/{i}.mp3" for i in range(6)]
+    y = np.eye(6, len(TAGS), dtype=np.int64) + np.eye(6, len(TAGS), -4, dtype=np.int64)
+    dataset = tmp_path / "mep" / data.DATASET_DIR
+    rows = ["\t".join(data.TSV_COLUMNS)] + [
+        "\t".join([f"track_{i}", "artist", "album", name, "30.0", *(tag for tag, on in zip(TAGS, row) if on)])
+        for i, (name, row) in enumerate(zip(names, y))]
+    test_tsv = data.split_0_tsv(tmp_path / "mep", "test")
+    test_tsv.parent.mkdir(parents=True)
+    test_tsv.write_text("\n".join(rows) + "\n")
+    (dataset / data.TAG_LIST).parent.mkdir(parents=True)
+    (dataset / data.TAG_LIST).write_text("\n".join(TAGS) + "\n")
+    official = y.astype(bool)
+    official[0, 3] = True
+    (dataset / data.GROUNDTRUTH_CANDIDATES[0]).parent.mkdir(parents=True)
+    np.save(dataset / data.GROUNDTRUTH_CANDIDATES[0], official)
+    truth = evaluation_truth(tmp_path / "mep", names, y, TAGS, "test.npz")
+    np.testing.assert_array_equal(truth, y.astype(bool))
+    assert capsys.readouterr().err == (f"Warning: {dataset / data.GROUNDTRUTH_CANDIDATES[0]} differs from the test "
+                                       "split's tags in 1 cell(s); evaluating against the tags of test.npz\n")
+    np.save(dataset / data.GROUNDTRUTH_CANDIDATES[0], y.astype(bool))
+    evaluation_truth(tmp_path / "mep", names, y, TAGS, "test.npz")
+    assert capsys.readouterr().err == ""
 
 
 def test_refuses_an_experiment_folder_holding_a_run(splits, gru_run):
@@ -385,22 +412,24 @@ def test_refuses_to_resume_a_run_of_keras_3s_batch_normalization(splits, gru_run
         "does not load; retrain it")
 
 
-def test_overwrite_replaces_only_the_runs_outputs_and_without_ground_truth_skips_the_evaluation(splits, tmp_path):
-    """One test for both, as each needs a run of its own: the second run finds no ground truth, so the first
-    run's evaluation-on-test.tsv must be gone rather than rewritten."""
+def test_overwrite_replaces_only_the_runs_outputs_and_needs_no_official_ground_truth(splits, tmp_path):
+    """One test for both, as each needs a run of its own: the second run, whose -mep holds no MediaEval
+    ground truth and whose test split is smaller, still scores its test split against the split's own tags."""
     experiment = Experiment(tmp_path / "run")
     args = arguments(splits, experiment.root, "-rl", "1", epochs=1)
     train(*args)
     assert experiment.evaluation.exists()
     (experiment.root / "notes.txt").write_text("mine")
     (experiment.log / "stale").write_text("old")
-    result = train(*args, "-mep", str(tmp_path / "elsewhere"), "--overwrite")
+    X, y = toy_split(SIZES["test"] - 20, 9)
+    smaller = write_npz(tmp_path / "smaller-test.npz", X, y)
+    train(*args, "-mep", str(tmp_path / "elsewhere"), "-te", str(smaller), "--overwrite")
     assert (experiment.root / "notes.txt").read_text() == "mine"
     assert not (experiment.log / "stale").exists()
     assert len(history(experiment)) == 2
-    assert "no ground truth found: looked for " in result.output
-    assert result.output.count("evaluation-on-test.tsv will not be written") == 1
-    assert experiment.predictions.exists() and not experiment.evaluation.exists()
+    predictions, decisions = np.load(experiment.predictions), np.load(experiment.decisions)
+    assert predictions.shape == y.shape
+    assert experiment.evaluation.read_text() == format_metrics(evaluate(y.astype(bool), predictions, decisions))
 
 
 def test_options_keep_the_original_names_and_defaults():
