@@ -1,12 +1,16 @@
 """Check, before the paper run starts, everything it will need: reproduce.sh --paper runs this first, --check alone.
 
-    python preflight.py MEDIAEVAL19 [OUTPUT_DIR] [--low-quality]
+    python preflight.py MEDIAEVAL19 [OUTPUT_DIR] [--low-quality] [--split K --subset NAME --features-dir DIR]
+
+MediaEval 2019's split (split-0, mood/theme) is checked against the pinned sha256 of its files; another
+split or subset only for its TSVs being there and readable.
 """
 
 from pathlib import Path
 
 import click
 
+from augli.data import PAPER_SPLIT, PAPER_SUBSET, SPLIT_NUMBERS, SUBSETS
 from augli.errors import AugliError
 from augli.preflight import preflight
 from vggish.params import DEFAULT_WEIGHTS_PATH
@@ -19,9 +23,16 @@ from vggish.params import DEFAULT_WEIGHTS_PATH
               help="The audio is MTG's audio-low download (ID.low.mp3): check it against that download's sha256 list.")
 @click.option("-vw", "--vggish-weights", type=click.Path(path_type=Path), default=DEFAULT_WEIGHTS_PATH,
               show_default=True, help="The VGGish weights crnn.py will load.")
-def main(data_root, output_dir, low_quality, vggish_weights):
+@click.option("--split", "split_number", type=click.Choice([str(number) for number in SPLIT_NUMBERS]),
+              default=str(PAPER_SPLIT), show_default=True, help="Which of MTG-Jamendo's splits the run trains on.")
+@click.option("--subset", type=click.Choice(SUBSETS), default=PAPER_SUBSET, show_default=True,
+              help="Which MTG-Jamendo subset the run trains on.")
+@click.option("--features-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the run writes its DeepSpectrum features  [default: DATA_ROOT/features/DeepSpectrum]")
+def main(data_root, output_dir, low_quality, vggish_weights, split_number, subset, features_dir):
     """Check the metadata, audio, weights, GPUs and disk space of a run on DATA_ROOT into OUTPUT_DIR; writes nothing."""
-    report = preflight(data_root, output_dir, "audio-low" if low_quality else "audio", vggish_weights)
+    report = preflight(data_root, output_dir, "audio-low" if low_quality else "audio", vggish_weights,
+                       int(split_number), subset, features_dir)
     click.echo("\n".join(report.lines))
     for note in report.notes:
         click.echo(f"note: {note}")

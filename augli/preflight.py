@@ -18,8 +18,8 @@ from pathlib import Path
 
 from augli.audio import LOW_QUALITY_SUFFIX, locate, wav_path
 from augli.checksums import read_sha256_list, sha256_of
-from augli.data import (DATASET_COMMIT, DATASET_DIR, SHA256_LISTS, SPLITS, mediaeval2019_files, read_split, split_dir,
-                        split_tsv)
+from augli.data import (DATASET_COMMIT, DATASET_DIR, PAPER_SPLIT, PAPER_SUBSET, SPLITS, mediaeval2019_files, read_split,
+                        sha256_list, split_dir, split_tsv)
 from augli.errors import AugliError
 from augli.experiment import Experiment
 from augli.keras_cache import IMAGENET_WEIGHTS_BYTES, IMAGENET_WEIGHTS_FILE, IMAGENET_WEIGHTS_MD5, keras_cache_dir
@@ -79,10 +79,12 @@ def gigabytes(size_bytes):
     return f"{size_bytes / 1e9:.1f} GB"
 
 
-def check_metadata(root, report):
-    """The split TSVs, tag list and ground truth against MediaEval 2019's sha256; {split: tracks} of the readable TSVs."""
+def check_metadata(root, report, split_number=PAPER_SPLIT, subset=PAPER_SUBSET):
+    """The split TSVs, for MediaEval 2019's split also the tag list and ground truth against their sha256;
+    {split: tracks} of the readable TSVs."""
     wrong = []
-    for path, expected in mediaeval2019_files(root):
+    pinned = mediaeval2019_files(root) if (split_number, subset) == (PAPER_SPLIT, PAPER_SUBSET) else []
+    for path, expected in pinned:
         if not path.is_file() or not os.access(path, os.R_OK):
             wrong.append(f"{path} is missing or unreadable")
         elif (actual := sha256_of(path)) != expected:
@@ -93,19 +95,19 @@ def check_metadata(root, report):
         report.problems.append(f"MediaEval 2019's files are those of mtg-jamendo-dataset's commit {DATASET_COMMIT}: "
                                f"`git -C {clone} checkout {DATASET_COMMIT}` (after `git clone {DATASET_URL} {clone}` "
                                "if there is no clone)")
-    else:
+    elif pinned:
         report.lines.append("metadata: the split-0 TSVs, tag list and ground truth are MediaEval 2019's (sha256)")
     splits = {}
     for split in SPLITS:
         try:
-            splits[split] = read_split(split_tsv(split_dir(root), split))
+            splits[split] = read_split(split_tsv(split_dir(root, split_number), split, subset))
         except AugliError as error:
             if not wrong:  # a missing or altered file is already listed
                 report.problems.append(error.message)
     return splits
 
 
-def check_audio(root, tracks, quality, report):
+def check_audio(root, tracks, quality, report, subset=PAPER_SUBSET):
     """Every track the splits name is below audio/ (or as MTG's `.low.mp3`) and named in the download's sha256 list."""
     audio_dir = root / "audio"
     sources = sorted(locate(audio_dir, track.path) for track in tracks)
@@ -114,7 +116,7 @@ def check_audio(root, tracks, quality, report):
     if unreadable:
         report.problems.append(f"{len(unreadable)} of the {len(sources)} audio files the split TSVs name are missing or "
                                f"unreadable below {audio_dir} (nor as {LOW_QUALITY_SUFFIX}): {first_few(unreadable)}")
-    checksum_file = root / DATASET_DIR / SHA256_LISTS[quality]
+    checksum_file = root / DATASET_DIR / sha256_list(subset, quality)
     try:
         listed = read_sha256_list(checksum_file)
     except AugliError as error:
@@ -169,14 +171,15 @@ def deepspectrum_windows(duration_s, hop_s):
     return max(math.floor(min(duration_s, EXTRACTED_SECONDS) / hop_s), 1)
 
 
-def planned_writes(root, out, splits, vgg16_download):
+def planned_writes(root, out, splits, vgg16_download, features=None):
     """What the run writes, in the order of its commands, leaving out what is there already.
 
     The estimates' basis: a wav is 32,000 bytes a second of the TSV's DURATION (16 kHz mono PCM16) and
     a 44-byte header; a DeepSpectrum split is its tracks' windows (as the extractor cuts the first
     29 s) x 4096 values, at 11 bytes a value in the CSV (an upper bound, see CSV_BYTES_PER_VALUE) and 4
-    in the npz; a model folder is 12 bytes a weight of the paper's model (three float32 copies), its
-    logs and predictions being small beside them; the fusion's few MB and the JSON records are left out.
+    in the npz (below `features`, default DATA_ROOT/features/DeepSpectrum); a model folder is 16 bytes a weight
+    of the paper's model (four float32 copies), its logs and predictions being small beside them; the fusion's
+    few MB and the JSON records are left out.
     """
     tracks = {track.path: track for split in splits.values() for track in split}
     unconverted = [track for track in tracks.values() if not wav_path(root / "wav", track.path).exists()]
@@ -185,7 +188,7 @@ def planned_writes(root, out, splits, vgg16_download):
     writes += [model_folder(out / "fusion" / "crnn" / rnn, PAPER_MODEL_WEIGHTS["crnn"][rnn]) for rnn in RNN_TYPES]
     if vgg16_download:
         writes.append(Write("VGG16's ImageNet weights (Keras' download)", keras_cache_dir(), IMAGENET_WEIGHTS_BYTES))
-    features = root / "features" / "DeepSpectrum"
+    features = root / "features" / "DeepSpectrum" if features is None else Path(features)
     values = {(window, split): sum(deepspectrum_windows(track.duration, hop) for track in tracks_) * FEATURE_WIDTH
               for window, hop in DEEPSPECTRUM_HOPS_S.items() for split, tracks_ in splits.items()}
     writes += [Write(f"DeepSpectrum {window} {split}.csv", features / window, count * CSV_BYTES_PER_VALUE)
@@ -253,21 +256,22 @@ def check_gpus(report):
         report.lines.append(f"GPUs: {len(models)} ({', '.join(models)})")
     else:
         report.notes.append(f"no GPU visible (the NVIDIA driver lists none in {NVIDIA_GPU_DIR}): on CPUs the run takes "
-                            "weeks; at the README's rates on 2 cores each CRNN takes about 10 days and the DeepSpectrum "
-                            "extraction about 2 days")
+                            "weeks; at docs/needs.md's rates on 2 cores about 21 days, each CRNN about 4 days, the "
+                            "DeepSpectrum extraction about 30 hours and the six RNNs about 8 days")
 
 
-def preflight(root, out, quality, vggish_weights):
-    """The report on DATA_ROOT `root` and OUTPUT_DIR `out` for the paper run; `quality` is a key of SHA256_LISTS."""
+def preflight(root, out, quality, vggish_weights, split_number=PAPER_SPLIT, subset=PAPER_SUBSET, features=None):
+    """The report on DATA_ROOT `root` and OUTPUT_DIR `out` for the paper run on a split and subset; `quality` is one
+    of data.AUDIO_QUALITIES; `features` where the DeepSpectrum features go (reproduce.sh's folder)."""
     root, out, report = Path(root), Path(out), Report()
-    splits = check_metadata(root, report)
+    splits = check_metadata(root, report, split_number, subset)
     tracks = list({track.path: track for split in splits.values() for track in split}.values())
     if tracks:
-        check_audio(root, tracks, quality, report)
+        check_audio(root, tracks, quality, report, subset)
     check_vggish(vggish_weights, report)
     vgg16_download = check_vgg16(report)
     check_gpus(report)
     if len(splits) == len(SPLITS):
         report.lines.append("what the run writes (estimates, see augli.preflight.planned_writes):")
-        check_disk(planned_writes(root, out, splits, vgg16_download), report)
+        check_disk(planned_writes(root, out, splits, vgg16_download, features), report)
     return report

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from augli import preflight as preflight_module
-from augli.data import DATASET_DIR, MEDIAEVAL2019_SHA256, SHA256_LISTS, mediaeval2019_files, split_tsv
+from augli.data import DATASET_DIR, MEDIAEVAL2019_SHA256, mediaeval2019_files, sha256_list, split_dir, split_tsv
 from augli.preflight import PAPER_MODEL_WEIGHTS, deepspectrum_windows, planned_writes, preflight
 from augli.toy import make_toy_dataset
 from conftest import DATASET, MEP, REPO, SMOKE_SIZES, SMOKE_TAGS
@@ -110,12 +110,12 @@ def test_low_quality_audio_against_the_full_quality_list_says_to_use_low_quality
     for path in (toy_root / "audio").rglob("*.mp3"):
         path.rename(path.with_name(path.stem + ".low.mp3"))
     report = preflight(toy_root, tmp_path / "out", "audio", tmp_path / "vggish.h5")
-    listing = toy_root / DATASET_DIR / SHA256_LISTS["audio"]
+    listing = toy_root / DATASET_DIR / sha256_list("moodtheme", "audio")
     [unlisted] = [problem for problem in report.problems if "are not named in" in problem]
     assert unlisted.startswith(f"{TOY_TRACKS} of the {TOY_TRACKS} audio files are not named in {listing}: ")
     assert unlisted.endswith("; they are MTG's low-quality download: run with --low-quality")
 
-    (toy_root / DATASET_DIR / SHA256_LISTS["audio-low"]).write_text(
+    (toy_root / DATASET_DIR / sha256_list("moodtheme", "audio-low")).write_text(
         "".join(f"{hashlib.sha256(path.read_bytes()).hexdigest()} {path.relative_to(toy_root / 'audio')}\n"
                 for path in (toy_root / "audio").rglob("*.low.mp3")))
     report = preflight(toy_root, tmp_path / "out", "audio-low", tmp_path / "vggish.h5")
@@ -141,6 +141,26 @@ def test_the_disk_estimates_and_a_disk_too_small(toy_root, tmp_path, no_keras_ca
     [full] = [problem for problem in report.problems if "space" in problem]
     assert full.startswith(f"not enough free space on the file system of {toy_root}: the run writes about ")
     assert full.endswith(f"0.0 GB are free; it runs out at wavs (prepare_audio.py) ({toy_root / 'wav'})")
+
+
+def test_another_split_and_subset_is_checked_for_its_own_files(tmp_path, no_keras_cache):
+    """A toy genre split-3: no pinned hashes to hold it to, its own TSVs, the whole dataset's sha256 list, and the
+    features where reproduce.sh puts a named run's."""
+    root = tmp_path / "MEDIAEVAL19"
+    make_toy_dataset(root, SMOKE_SIZES, duration_s=1.0, n_tags=SMOKE_TAGS, split_number=3, subset="genre")
+    features = root / "features/genre-split3/DeepSpectrum"
+    result = CliRunner().invoke(main, [str(root), str(tmp_path / "out"), "-vw", str(vggish_file(tmp_path / "v.h5")),
+                                       "--split", "3", "--subset", "genre", "--features-dir", str(features)])
+    assert result.exit_code == 0, result.output
+    assert "MediaEval 2019" not in result.output
+    assert f"audio: the {TOY_TRACKS} tracks of the splits, all named in raw_30s_audio_sha256_tracks.txt" in result.stdout
+    assert f"DeepSpectrum 1s train.csv -> {features / '1s'}" in result.stdout
+
+    split_tsv(split_dir(root, 3), "test", "genre").unlink()
+    result = CliRunner().invoke(main, [str(root), str(tmp_path / "out"), "-vw", str(tmp_path / "v.h5"),
+                                       "--split", "3", "--subset", "genre"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1].startswith(f"  - cannot read split file {split_tsv(split_dir(root, 3), 'test', 'genre')}")
 
 
 def test_gpus_are_those_the_nvidia_driver_lists(tmp_path, monkeypatch):
