@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paper's whole pipeline, command by command, as the README's "Reproducing the paper" lists it.
 #
-#   ./reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] [--low-quality] [--check] DATA_ROOT [OUTPUT_DIR]
+#   ./reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] [--low-quality] [--check]
+#                  [--split K] [--subset NAME] [--seed N] DATA_ROOT [OUTPUT_DIR]
 #
 # DATA_ROOT holds mtg-jamendo-dataset/ and audio/ (the real data, or make_toy_dataset.py's);
 # wav/ and features/ are written into it, the models into OUTPUT_DIR/fusion/ and the fused
@@ -15,6 +16,14 @@
 #   --low-quality  the audio is MTG's smaller audio-low download (ID.low.mp3): check it against that list
 #   --check  only the preflight (python preflight.py), which --paper also runs first: every input the run
 #            needs and the disk space it fills, every problem in one message
+#   --split K      MTG-Jamendo's split K (0 to 4) instead of MediaEval 2019's split-0
+#   --subset NAME  moodtheme (the default), genre, instrument, top50tags or all (every tag)
+#   --seed N       the trainers' seed (default 42, theirs)
+#            Any of the three makes a named run, SUBSET-splitK-seedN, that never mixes with another:
+#            its models and results go into OUTPUT_DIR/SUBSET-splitK-seedN/, its features and
+#            DeepSpectrum label files (one more command, labels/make_labels.py) into
+#            DATA_ROOT/features/SUBSET-splitK/, and its test split's own tags are the ground truth.
+#            across_runs.py then tables the fused results of several runs (mean and std).
 #   --help   print this and exit
 # Started again with the same arguments after a crash, a kill or a reboot, it goes on like make: a command
 # that finished (recorded in OUTPUT_DIR/.reproduce/) is skipped while its output is there, the interrupted
@@ -25,10 +34,25 @@
 # Run it from the repository root, with the project's python first on PATH.
 set -euo pipefail
 
-USAGE="usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] [--low-quality] [--check] DATA_ROOT [OUTPUT_DIR]"
-scale=paper print=0 from= check=0 low_quality=
+USAGE="usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] [--low-quality] [--check] [--split K] [--subset NAME] [--seed N] DATA_ROOT [OUTPUT_DIR]"
+SUBSETS="moodtheme genre instrument top50tags all"
+scale=paper print=0 from= check=0 low_quality= split= subset= seed=
 while [[ $# -gt 0 && $1 == -* ]]; do
     case $1 in
+        --split)
+            split=${2:-}
+            if [[ ! $split =~ ^[0-4]$ ]]; then echo "reproduce.sh: --split needs a split number, 0 to 4" >&2; exit 2; fi
+            shift ;;
+        --subset)
+            subset=${2:-}
+            if [[ ! " $SUBSETS " == *" $subset "* || -z $subset ]]; then
+                echo "reproduce.sh: --subset needs one of: $SUBSETS" >&2; exit 2
+            fi
+            shift ;;
+        --seed)
+            seed=${2:-}
+            if [[ ! $seed =~ ^[0-9]+$ ]]; then echo "reproduce.sh: --seed needs a whole number" >&2; exit 2; fi
+            shift ;;
         --paper | --toy | --smoke) scale=${1#--} ;;
         --print) print=1 ;;
         --check) check=1 ;;
@@ -53,12 +77,29 @@ fi
 ROOT=${1%/}
 OUT=${2:-.}
 OUT=${OUT%/}
-SPLITS=$ROOT/mtg-jamendo-dataset/data/splits/split-0
-SHA256_LIST=$ROOT/mtg-jamendo-dataset/data/download/autotagging_moodtheme_audio${low_quality:+-low}_sha256_tracks.txt
+# MTG's file names: autotagging_<subset>-<split>.tsv, autotagging-<split>.tsv for every tag; mood/theme has its
+# own audio download (and sha256 list), the other subsets take the whole dataset's (raw_30s).
+STEM=autotagging_${subset:-moodtheme} DOWNLOAD=autotagging_moodtheme
+[[ $subset == all ]] && STEM=autotagging
+[[ -n $subset && $subset != moodtheme ]] && DOWNLOAD=raw_30s
+SPLITS=$ROOT/mtg-jamendo-dataset/data/splits/split-${split:-0}
+SHA256_LIST=$ROOT/mtg-jamendo-dataset/data/download/${DOWNLOAD}_audio${low_quality:+-low}_sha256_tracks.txt
+FEATURES=$ROOT/features/DeepSpectrum
+NAMED=() TRAINED=() TRANSFORM=() FUSED=()  # what a named run adds to the paper's commands
+if [[ -n $split$subset$seed ]]; then
+    split=${split:-0} subset=${subset:-moodtheme} seed=${seed:-42}
+    RUN=$subset-split$split-seed$seed
+    OUT=$OUT/$RUN
+    FEATURES=$ROOT/features/$subset-split$split/DeepSpectrum
+    NAMED=(--split "$split" --subset "$subset")
+    TRAINED=(--seed "$seed")
+    TRANSFORM=(--subset "$subset")
+    FUSED=(-te "$SPLITS/$STEM-test.tsv" -v "$SPLITS/$STEM-validation.tsv")
+fi
 
 # The paper run checks everything it will need before days of work; the toy and smoke runs need none of the weights.
 if ((check)) || [[ $scale == paper && $print == 0 ]]; then
-    python preflight.py "$ROOT" "$OUT" $low_quality
+    python preflight.py "$ROOT" "$OUT" $low_quality "${NAMED[@]}" ${RUN:+--features-dir "$FEATURES"}
     ((check)) && exit 0
 fi
 
@@ -88,6 +129,9 @@ case $scale in
         RNN=(-e 2 -ru 4 -rl 1 -bs 2 --quiet)
         ;;
 esac
+# A named run's label files are made from its own split TSVs (labels/ keeps the original's, of split-0).
+[[ -n ${RUN:-} ]] && LABELS=${FEATURES%/DeepSpectrum}/labels
+CRNN+=("${TRAINED[@]}") RNN+=("${TRAINED[@]}")
 
 # One file per finished command, holding the command: what a run started again may skip.
 DONE=$OUT/.reproduce
@@ -106,6 +150,7 @@ last_value() {  # last_value OPTION ARGS...: the value of the last OPTION in ARG
 finished_output() {  # finished_output ARGS...: the file or folder a command writes last (atomically)
     case $2 in
         prepare_audio.py) printf '%s' "$4" ;;
+        -m) printf '%s/%s-test.csv' "$5" "$STEM" ;;  # labels.make_labels
         crnn.py | train_rnn.py) printf '%s/thresholds.tsv' "$(last_value -ebp "$@")" ;;
         deepspectrum_features.py) last_value -o "$@" ;;
         transform_features.py) printf '%s/test.npz' "${3%/}" ;;
@@ -176,31 +221,32 @@ step() {  # print, skip (before --from, or finished) or run one command, then sa
     echo "${timings[-1]}"
 }
 
-step python prepare_audio.py "$ROOT/audio" "$ROOT/wav" --sha256 "$SHA256_LIST" --tsv "$SPLITS/autotagging_moodtheme-train.tsv" --tsv "$SPLITS/autotagging_moodtheme-validation.tsv" --tsv "$SPLITS/autotagging_moodtheme-test.tsv"
+step python prepare_audio.py "$ROOT/audio" "$ROOT/wav" --sha256 "$SHA256_LIST" --tsv "$SPLITS/$STEM-train.tsv" --tsv "$SPLITS/$STEM-validation.tsv" --tsv "$SPLITS/$STEM-test.tsv"
 
-step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/lstm" -rt lstm -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"
-step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/bilstm" -rt bilstm -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"
-step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/gru" -rt gru -tr "$SPLITS/autotagging_moodtheme-train.tsv" -v "$SPLITS/autotagging_moodtheme-validation.tsv" -te "$SPLITS/autotagging_moodtheme-test.tsv" "${CRNN[@]}"
+step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/lstm" -rt lstm -tr "$SPLITS/$STEM-train.tsv" -v "$SPLITS/$STEM-validation.tsv" -te "$SPLITS/$STEM-test.tsv" "${CRNN[@]}"
+step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/bilstm" -rt bilstm -tr "$SPLITS/$STEM-train.tsv" -v "$SPLITS/$STEM-validation.tsv" -te "$SPLITS/$STEM-test.tsv" "${CRNN[@]}"
+step python crnn.py -mep "$ROOT/" -ebp "$OUT/fusion/crnn/gru" -rt gru -tr "$SPLITS/$STEM-train.tsv" -v "$SPLITS/$STEM-validation.tsv" -te "$SPLITS/$STEM-test.tsv" "${CRNN[@]}"
 
-step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-train.csv" -o "$ROOT/features/DeepSpectrum/5s/train.csv" "${DS_5S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-validation.csv" -o "$ROOT/features/DeepSpectrum/5s/validation.csv" "${DS_5S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-test.csv" -o "$ROOT/features/DeepSpectrum/5s/test.csv" "${DS_5S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-train.csv" -o "$ROOT/features/DeepSpectrum/1s/train.csv" "${DS_1S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-validation.csv" -o "$ROOT/features/DeepSpectrum/1s/validation.csv" "${DS_1S[@]}"
-step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/autotagging_moodtheme-test.csv" -o "$ROOT/features/DeepSpectrum/1s/test.csv" "${DS_1S[@]}"
+[[ -n ${RUN:-} ]] && step python -m labels.make_labels "$SPLITS" "$LABELS" --subset "$subset"
+step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/$STEM-train.csv" -o "$FEATURES/5s/train.csv" "${DS_5S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/$STEM-validation.csv" -o "$FEATURES/5s/validation.csv" "${DS_5S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 5 5 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/$STEM-test.csv" -o "$FEATURES/5s/test.csv" "${DS_5S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/$STEM-train.csv" -o "$FEATURES/1s/train.csv" "${DS_1S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/$STEM-validation.csv" -o "$FEATURES/1s/validation.csv" "${DS_1S[@]}"
+step python deepspectrum_features.py "$ROOT/audio" -t 1 1 -s 0 -e 29 -en VGG16 -el fc2 -fs mel -cm magma -m mel -nl -lf "$LABELS/$STEM-test.csv" -o "$FEATURES/1s/test.csv" "${DS_1S[@]}"
 
-step python transform_features.py "$ROOT/features/DeepSpectrum/5s/" "$SPLITS/"
-step python transform_features.py "$ROOT/features/DeepSpectrum/1s/" "$SPLITS/"
+step python transform_features.py "$FEATURES/5s/" "$SPLITS/" "${TRANSFORM[@]}"
+step python transform_features.py "$FEATURES/1s/" "$SPLITS/" "${TRANSFORM[@]}"
 
-step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/1s/lstm" -tr "$ROOT/features/DeepSpectrum/1s/train.npz" -v "$ROOT/features/DeepSpectrum/1s/validation.npz" -te "$ROOT/features/DeepSpectrum/1s/test.npz" -rt lstm "${RNN[@]}"
-step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/1s/bilstm" -tr "$ROOT/features/DeepSpectrum/1s/train.npz" -v "$ROOT/features/DeepSpectrum/1s/validation.npz" -te "$ROOT/features/DeepSpectrum/1s/test.npz" -rt bilstm "${RNN[@]}"
-step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/1s/gru" -tr "$ROOT/features/DeepSpectrum/1s/train.npz" -v "$ROOT/features/DeepSpectrum/1s/validation.npz" -te "$ROOT/features/DeepSpectrum/1s/test.npz" -rt gru "${RNN[@]}"
-step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/5s/lstm" -tr "$ROOT/features/DeepSpectrum/5s/train.npz" -v "$ROOT/features/DeepSpectrum/5s/validation.npz" -te "$ROOT/features/DeepSpectrum/5s/test.npz" -rt lstm "${RNN[@]}"
-step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/5s/bilstm" -tr "$ROOT/features/DeepSpectrum/5s/train.npz" -v "$ROOT/features/DeepSpectrum/5s/validation.npz" -te "$ROOT/features/DeepSpectrum/5s/test.npz" -rt bilstm "${RNN[@]}"
-step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/5s/gru" -tr "$ROOT/features/DeepSpectrum/5s/train.npz" -v "$ROOT/features/DeepSpectrum/5s/validation.npz" -te "$ROOT/features/DeepSpectrum/5s/test.npz" -rt gru "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/1s/lstm" -tr "$FEATURES/1s/train.npz" -v "$FEATURES/1s/validation.npz" -te "$FEATURES/1s/test.npz" -rt lstm "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/1s/bilstm" -tr "$FEATURES/1s/train.npz" -v "$FEATURES/1s/validation.npz" -te "$FEATURES/1s/test.npz" -rt bilstm "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/1s/gru" -tr "$FEATURES/1s/train.npz" -v "$FEATURES/1s/validation.npz" -te "$FEATURES/1s/test.npz" -rt gru "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/5s/lstm" -tr "$FEATURES/5s/train.npz" -v "$FEATURES/5s/validation.npz" -te "$FEATURES/5s/test.npz" -rt lstm "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/5s/bilstm" -tr "$FEATURES/5s/train.npz" -v "$FEATURES/5s/validation.npz" -te "$FEATURES/5s/test.npz" -rt bilstm "${RNN[@]}"
+step python train_rnn.py -mep "$ROOT/" -ebp "$OUT/fusion/DeepSpectrum/5s/gru" -tr "$FEATURES/5s/train.npz" -v "$FEATURES/5s/validation.npz" -te "$FEATURES/5s/test.npz" -rt gru "${RNN[@]}"
 
-step python fusion.py -mep "$ROOT/" -fbp "$OUT/fusion" -o "$OUT/fusion-results/thresholds-test" --thresholds test
-step python fusion.py -mep "$ROOT/" -fbp "$OUT/fusion" -o "$OUT/fusion-results/thresholds-validation" --thresholds validation
+step python fusion.py -mep "$ROOT/" -fbp "$OUT/fusion" -o "$OUT/fusion-results/thresholds-test" --thresholds test "${FUSED[@]}"
+step python fusion.py -mep "$ROOT/" -fbp "$OUT/fusion" -o "$OUT/fusion-results/thresholds-validation" --thresholds validation "${FUSED[@]}"
 
 ((print)) && exit 0
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from augli import data
 from augli.toy import make_toy_dataset
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,6 +25,12 @@ SUBMISSIONS = FIXTURES / "mediaeval2019-task" / "submissions"
 SMOKE_SIZES = {"train": 6, "validation": 4, "test": 4}
 SMOKE_TAGS = 4
 SMOKE_DURATION_S = 6.0
+# The smoke run is a named run of another split and subset than MediaEval 2019's, with MTG's genre file names
+# and tags and no official ground truth, so that nothing on the way may assume split-0 or mood/theme.
+SMOKE_SPLIT, SMOKE_SUBSET, SMOKE_SEED = 3, "genre", 7
+SMOKE_RUN_OPTIONS = ("--split", str(SMOKE_SPLIT), "--subset", SMOKE_SUBSET, "--seed", str(SMOKE_SEED))
+SMOKE_RUN_NAME = f"{SMOKE_SUBSET}-split{SMOKE_SPLIT}-seed{SMOKE_SEED}"
+SMOKE_COMMANDS = 21  # the paper's 20 and the run's own DeepSpectrum label files
 
 
 def read_result_table(path):
@@ -36,6 +43,19 @@ def read_result_table(path):
 def read_metric_lines(path):
     """A `name<TAB>value` file as {name: value string}."""
     return dict(line.split("\t") for line in Path(path).read_text().splitlines())
+
+
+def scikit_learn_metrics(truth, scores, decisions):
+    """The ten official metrics as the challenge's baseline computes them, with scikit-learn."""
+    from sklearn import metrics as sk
+
+    figures = {}
+    for average in ("macro", "micro"):
+        figures[f"ROC-AUC-{average}"] = sk.roc_auc_score(truth, scores, average=average)
+        figures[f"PR-AUC-{average}"] = sk.average_precision_score(truth, scores, average=average)
+        (figures[f"precision-{average}"], figures[f"recall-{average}"], figures[f"F-score-{average}"],
+         _) = sk.precision_recall_fscore_support(truth, decisions, average=average, zero_division=0)
+    return figures
 
 
 def assert_refused(command, args, message, path, exit_code=1):
@@ -96,7 +116,7 @@ def reproduce(*arguments, cwd=REPO):
 
 
 # --- the smoke run ------------------------------------------------------------------------------------------
-# `reproduce.sh --smoke` starts 20 processes, each mostly on one core and mostly starting TensorFlow: minutes.
+# `reproduce.sh --smoke` starts 21 processes, each mostly on one core and mostly starting TensorFlow: minutes.
 # It is started in the background at the session's start and the tests that need it run last, so that the
 # other tests use the second core meanwhile.
 
@@ -110,9 +130,21 @@ def pytest_collection_modifyitems(items):
 @dataclass(frozen=True)
 class SmokeRun:
     root: Path  # the toy DATA_ROOT
-    out: Path  # the OUTPUT_DIR: fusion/ and fusion-results/
+    out: Path  # the OUTPUT_DIR given to reproduce.sh
     splits: dict  # {split: tracks}, as make_toy_dataset drew them
     result: subprocess.CompletedProcess
+
+    @property
+    def run(self):
+        """The named run's folder: fusion/ and fusion-results/."""
+        return self.out / SMOKE_RUN_NAME
+
+    @property
+    def features(self):
+        return self.root / "features" / f"{SMOKE_SUBSET}-split{SMOKE_SPLIT}" / "DeepSpectrum"
+
+    def split_tsv(self, split):
+        return data.split_tsv(data.split_dir(self.root, SMOKE_SPLIT), split, SMOKE_SUBSET)
 
 
 @dataclass(frozen=True)
@@ -134,8 +166,9 @@ def smoke_run_in_background(request, tmp_path_factory):
         return
     folder = tmp_path_factory.mktemp("smoke")
     root, out = folder / "MEDIAEVAL19", folder / "build"
-    splits = make_toy_dataset(root, SMOKE_SIZES, duration_s=SMOKE_DURATION_S, n_tags=SMOKE_TAGS)
-    command, environment = reproduce_command("--smoke", root, out)
+    splits = make_toy_dataset(root, SMOKE_SIZES, duration_s=SMOKE_DURATION_S, n_tags=SMOKE_TAGS,
+                              split_number=SMOKE_SPLIT, subset=SMOKE_SUBSET)
+    command, environment = reproduce_command("--smoke", *SMOKE_RUN_OPTIONS, root, out)
     stdout, stderr = folder / "stdout.txt", folder / "stderr.txt"
     with open(stdout, "w") as out_file, open(stderr, "w") as err_file:
         process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out_file, stderr=err_file,

@@ -6,7 +6,7 @@ import pytest
 from augli import metrics
 from augli.data import load_groundtruth, read_tag_list
 from augli.errors import AugliError
-from conftest import DATASET, MEP, RESULTS, SUBMISSIONS, read_metric_lines, read_result_table
+from conftest import DATASET, MEP, RESULTS, SUBMISSIONS, read_metric_lines, read_result_table, scikit_learn_metrics
 
 GROUNDTRUTH = load_groundtruth(MEP)
 TAGS = read_tag_list(DATASET / "data" / "tags" / "moodtheme_split.txt")
@@ -95,12 +95,7 @@ def test_numpy_restatement_agrees_with_scikit_learn(seed):
     truth, scores = random_case(seed)
     decisions = scores > 0.5
     ours = metrics.evaluate(truth, scores, decisions)
-    theirs = {}
-    for average in ("macro", "micro"):
-        theirs[f"ROC-AUC-{average}"] = sk.roc_auc_score(truth, scores, average=average)
-        theirs[f"PR-AUC-{average}"] = sk.average_precision_score(truth, scores, average=average)
-        (theirs[f"precision-{average}"], theirs[f"recall-{average}"], theirs[f"F-score-{average}"],
-         _) = sk.precision_recall_fscore_support(truth, decisions, average=average, zero_division=0)
+    theirs = scikit_learn_metrics(truth, scores, decisions)
     assert ours == pytest.approx(theirs, abs=1e-15, rel=0)
     for tag in range(truth.shape[1]):
         for mine, reference in zip(metrics.precision_recall_curve(truth[:, tag], scores[:, tag]),

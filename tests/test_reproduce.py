@@ -14,7 +14,8 @@ import pytest
 from augli import data
 from augli.metrics import METRICS
 from augli.toy import make_toy_dataset
-from conftest import REPO, SMOKE_SIZES, SMOKE_TAGS, assert_smoke_run_succeeded, reproduce, reproduce_command
+from conftest import (REPO, SMOKE_COMMANDS, SMOKE_RUN_NAME, SMOKE_RUN_OPTIONS, SMOKE_SIZES, SMOKE_TAGS,
+                      assert_smoke_run_succeeded, read_metric_lines, reproduce, reproduce_command, scikit_learn_metrics)
 
 MODELS = ["crnn/lstm", "crnn/bilstm", "crnn/gru"] + [
     f"DeepSpectrum/{window}/{rnn}" for window in ("1s", "5s") for rnn in ("lstm", "bilstm", "gru")]
@@ -25,7 +26,8 @@ FUSION_GROUPS = ["all", "crnn", "ds", "ds-1s", "ds-5s"]
 FUSION_GROUP_FILES = ["predictions.npy", "thresholds.txt", "decisions.npy", "eval-on-test.tsv"]
 
 
-USAGE = "usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] [--low-quality] [--check] DATA_ROOT [OUTPUT_DIR]"
+USAGE = ("usage: reproduce.sh [--paper|--toy|--smoke] [--print] [--from N] [--low-quality] [--check] "
+         "[--split K] [--subset NAME] [--seed N] DATA_ROOT [OUTPUT_DIR]")
 
 
 def printed(*arguments):
@@ -70,6 +72,28 @@ def test_the_audio_conversion_takes_the_split_tracks_and_low_quality_its_own_che
     assert low[1:] == printed("--paper", "MEDIAEVAL19")[1:]
 
 
+def test_a_named_run_keeps_its_split_subset_and_seed_apart():
+    """Its own TSVs, sha256 list, label files, features and output folder; the trainers get the seed; fusion.py
+    scores the run's own test split. Renamed back, every command is the paper's with those options appended."""
+    paper = printed("/data", "build")
+    named = printed("--split", "2", "--subset", "all", "--seed", "5", "/data", "build")
+    assert len(named) == len(paper) + 1
+    splits = "/data/mtg-jamendo-dataset/data/splits/split-2"
+    assert named.pop(4) == f"python -m labels.make_labels {splits} /data/features/all-split2/labels --subset all"
+    renamed = [line.replace("split-2/autotagging-", "split-0/autotagging_moodtheme-").replace("split-2/", "split-0/")
+                   .replace("download/raw_30s_audio", "download/autotagging_moodtheme_audio")
+                   .replace("/data/features/all-split2/labels/autotagging-", "labels/autotagging_moodtheme-")
+                   .replace("/data/features/all-split2/", "/data/features/").replace("build/all-split2-seed5/", "build/")
+               for line in named]
+    paper_splits = "/data/mtg-jamendo-dataset/data/splits/split-0/autotagging_moodtheme"
+    extras = {"crnn.py": " --seed 5", "train_rnn.py": " --seed 5", "transform_features.py": " --subset all",
+              "fusion.py": f" -te {paper_splits}-test.tsv -v {paper_splits}-validation.tsv"}
+    for line, paper_line in zip(renamed, paper):
+        extra = next((text for script, text in extras.items() if line.startswith(f"python {script} ")), "")
+        assert line == paper_line + extra, line
+    assert printed("--seed", "42", "/data", "build")[1].startswith("python crnn.py -mep /data/ -ebp build/moodtheme-split0-seed42/")
+
+
 def test_check_runs_the_preflight_alone_and_fails_on_a_toy_root(tmp_path):
     root = tmp_path / "MEDIAEVAL19"
     make_toy_dataset(root, SMOKE_SIZES, duration_s=1.0, n_tags=SMOKE_TAGS)
@@ -91,6 +115,9 @@ def test_a_trailing_slash_on_the_data_root_changes_nothing():
     (("a", "b", "c"), USAGE),
     (("--fast", "MEDIAEVAL19"), "reproduce.sh: unknown option --fast"),
     (("--from", "x", "MEDIAEVAL19"), "reproduce.sh: --from needs a command number"),
+    (("--split", "5", "MEDIAEVAL19"), "reproduce.sh: --split needs a split number, 0 to 4"),
+    (("--subset", "mood", "MEDIAEVAL19"), "reproduce.sh: --subset needs one of: moodtheme genre instrument top50tags all"),
+    (("--seed", "-1", "MEDIAEVAL19"), "reproduce.sh: --seed needs a whole number"),
 ])
 def test_bad_arguments(arguments, message):
     result = reproduce(*arguments)
@@ -137,15 +164,15 @@ def test_the_report_names_each_model_no_better_than_chance(tmp_path):
                     reason="needs crnn.py and deepspectrum_features.py")
 def test_smoke_run_writes_every_file_the_readme_names(smoke_run):
     assert_smoke_run_succeeded(smoke_run)
-    root, out, splits, result = smoke_run.root, smoke_run.out, smoke_run.splits, smoke_run.result
+    root, out, splits, result = smoke_run.root, smoke_run.run, smoke_run.splits, smoke_run.result
 
     for track in (track for tracks in splits.values() for track in tracks):
         assert (root / "wav" / track.path.replace(".mp3", ".wav")).is_file()
     for window in ("1s", "5s"):
         for split in data.SPLITS:
             for suffix in (".csv", ".json"):
-                assert (root / "features" / "DeepSpectrum" / window / f"{split}{suffix}").is_file()
-            npz = np.load(root / "features" / "DeepSpectrum" / window / f"{split}.npz")
+                assert (smoke_run.features / window / f"{split}{suffix}").is_file()
+            npz = np.load(smoke_run.features / window / f"{split}.npz")
             assert npz["X"].shape[:2] == (SMOKE_SIZES[split], 1) and npz["X"].shape[2] == 4096
     n_test = SMOKE_SIZES["test"]
     for model in MODELS:
@@ -166,41 +193,63 @@ def test_smoke_run_writes_every_file_the_readme_names(smoke_run):
         np.testing.assert_array_equal(np.load(fused / "all" / "decisions.npy").shape, (n_test, SMOKE_TAGS))
 
     report = result.stdout.split("\nTime per command:\n", 1)[1]
-    assert len(re.findall(r"^\[\s*\d+\]\s+\d+ s  python ", report, flags=re.MULTILINE)) == 20
+    assert len(re.findall(r"^\[\s*\d+\]\s+\d+ s  python ", report, flags=re.MULTILINE)) == SMOKE_COMMANDS
     for model in MODELS:
         assert re.search(rf"^{re.escape(model)}\s+\d\.\d{{6}}\s+\d\.\d{{6}}$", report, flags=re.MULTILINE), model
     assert str(out / "fusion-results" / "thresholds-validation" / "pr-auc-per-tag.png") in report
 
 
+def test_another_split_and_subset_without_official_ground_truth_score_as_scikit_learn_does(smoke_run):
+    """The smoke run is genre split-3, with no groundtruth.npy: every model and every fusion is scored against the
+    test TSV's own tags, each figure scikit-learn's on the same arrays."""
+    assert_smoke_run_succeeded(smoke_run)
+    assert not (smoke_run.root / data.DATASET_DIR / "results").exists()
+    tracks = data.read_split(smoke_run.split_tsv("test"))
+    run = smoke_run.run
+    tags = [line.split("\t")[0] for line in (run / "fusion" / MODELS[0] / "thresholds.tsv").read_text().splitlines()]
+    assert len(tags) == SMOKE_TAGS and all(tag.startswith("genre---") for tag in tags)
+    truth = data.binarize(tracks, tags).astype(bool)
+    folders = [run / "fusion" / model for model in MODELS]
+    folders += [run / "fusion-results" / f"thresholds-{protocol}" / group
+                for protocol in ("test", "validation") for group in FUSION_GROUPS]
+    for folder in folders:
+        scores, decisions = np.load(folder / "predictions.npy"), np.load(folder / "decisions.npy")
+        evaluation = folder / ("evaluation-on-test.tsv" if "fusion-results" not in folder.parts else "eval-on-test.tsv")
+        figures = scikit_learn_metrics(truth, scores, decisions)
+        assert read_metric_lines(evaluation) == {metric: f"{figures[metric]:.6f}" for metric in METRICS}, folder
+
+
 # --- started again after kill -9 -------------------------------------------------------------------------
 
-RESUMED_MODELS = ("DeepSpectrum/5s/bilstm", "DeepSpectrum/5s/gru")  # commands 17 and 18 of 20
+RESUMED_MODELS = ("DeepSpectrum/5s/bilstm", "DeepSpectrum/5s/gru")  # the 3rd and 2nd commands from the end
+FIRST_RESUMED = SMOKE_COMMANDS - 3
 
 
 def moved(smoke_run, folder):
     """A copy of the smoke run's data root and output below `folder`, its record of finished commands rewritten to
-    the new paths, and the outputs of commands 17 to 20 (two RNNs, the fusions) removed, as if never run."""
+    the new paths, and the outputs of its last four commands (two RNNs, the fusions) removed, as if never run."""
     root, out = folder / "MEDIAEVAL19", folder / "build"
     shutil.copytree(smoke_run.root, root)
     shutil.copytree(smoke_run.out, out)
-    for record in (out / ".reproduce").iterdir():
-        if int(record.name) >= 17:
+    run = out / SMOKE_RUN_NAME
+    for record in (run / ".reproduce").iterdir():
+        if int(record.name) >= FIRST_RESUMED:
             record.unlink()
         else:
             text = record.read_text().replace(str(smoke_run.root), str(root)).replace(str(smoke_run.out), str(out))
             record.write_text(text)
     for model in RESUMED_MODELS:
-        shutil.rmtree(out / "fusion" / model)
-    shutil.rmtree(out / "fusion-results")
+        shutil.rmtree(run / "fusion" / model)
+    shutil.rmtree(run / "fusion-results")
     return root, out
 
 
 def killed_after_its_first_epoch(root, out, model):
     """reproduce.sh --smoke killed with SIGKILL (its whole process group) once `model` has finished an epoch."""
-    command, environment = reproduce_command("--smoke", root, out)
+    command, environment = reproduce_command("--smoke", *SMOKE_RUN_OPTIONS, root, out)
     process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, start_new_session=True)
-    state = out / "fusion" / model / "checkpoints" / "last-state.json"
+    state = out / SMOKE_RUN_NAME / "fusion" / model / "checkpoints" / "last-state.json"
     deadline = time.monotonic() + 300
     while not state.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -212,25 +261,25 @@ def test_killed_twice_and_started_again_it_ends_as_an_uninterrupted_run(smoke_ru
     assert_smoke_run_succeeded(smoke_run)
     root, out = moved(smoke_run, tmp_path)
     first = killed_after_its_first_epoch(root, out, RESUMED_MODELS[0])
-    assert "[16] finished earlier: python train_rnn.py" in first and "[1] finished earlier" in first
+    assert f"[{FIRST_RESUMED - 1}] finished earlier: python train_rnn.py" in first and "[1] finished earlier" in first
     second = killed_after_its_first_epoch(root, out, RESUMED_MODELS[1])
-    assert re.search(r"^\[17\] python train_rnn.py .* --resume$", second, flags=re.MULTILINE), second[-2000:]
-    third = reproduce("--smoke", root, out)
+    assert re.search(rf"^\[{FIRST_RESUMED}\] python train_rnn.py .* --resume$", second, flags=re.MULTILINE), second[-2000:]
+    third = reproduce("--smoke", *SMOKE_RUN_OPTIONS, root, out)
     assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
-    assert "[17] finished earlier" in third.stdout
-    assert re.search(r"^\[18\] python train_rnn.py .* --resume$", third.stdout, flags=re.MULTILINE)
+    assert f"[{FIRST_RESUMED}] finished earlier" in third.stdout
+    assert re.search(rf"^\[{FIRST_RESUMED + 1}\] python train_rnn.py .* --resume$", third.stdout, flags=re.MULTILINE)
+    run, uninterrupted = out / SMOKE_RUN_NAME, smoke_run.run
     for model in RESUMED_MODELS:
         for name in ("predictions.npy", "validation-predictions.npy"):
-            np.testing.assert_array_equal(np.load(out / "fusion" / model / name),
-                                          np.load(smoke_run.out / "fusion" / model / name))
-        assert (out / "fusion" / model / "history.csv").read_text() == \
-            (smoke_run.out / "fusion" / model / "history.csv").read_text()
+            np.testing.assert_array_equal(np.load(run / "fusion" / model / name),
+                                          np.load(uninterrupted / "fusion" / model / name))
+        assert (run / "fusion" / model / "history.csv").read_text() == \
+            (uninterrupted / "fusion" / model / "history.csv").read_text()
     for protocol in ("test", "validation"):
         fused = Path("fusion-results") / f"thresholds-{protocol}"
-        assert (out / fused / "results.tsv").read_text() == (smoke_run.out / fused / "results.tsv").read_text()
-        np.testing.assert_array_equal(np.load(out / fused / "all" / "predictions.npy"),
-                                      np.load(smoke_run.out / fused / "all" / "predictions.npy"))
-    again = reproduce("--smoke", root, out)  # finished: nothing runs
+        assert (run / fused / "results.tsv").read_text() == (uninterrupted / fused / "results.tsv").read_text()
+        np.testing.assert_array_equal(np.load(run / fused / "all" / "predictions.npy"),
+                                      np.load(uninterrupted / fused / "all" / "predictions.npy"))
+    again = reproduce("--smoke", *SMOKE_RUN_OPTIONS, root, out)  # finished: nothing runs
     assert again.returncode == 0
-    assert len(re.findall(r"^\[\s*\d+\] finished earlier: ", again.stdout, flags=re.MULTILINE)) == 20
-
+    assert len(re.findall(r"^\[\s*\d+\] finished earlier: ", again.stdout, flags=re.MULTILINE)) == SMOKE_COMMANDS

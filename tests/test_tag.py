@@ -21,12 +21,12 @@ from augli import checksums, data, tagging_models
 from augli.errors import AugliError
 from augli.tagging import WindowScores, fused_taggram, tag_files, validation_truth
 from augli.tagging_models import load_models
-from augli.toy import TOY_TAGS
+from augli.toy import toy_tags
 from augli.vgg16 import IMAGENET_WEIGHTS_FILE, WeightsSearch, weights_candidates
-from conftest import SMOKE_TAGS, assert_smoke_run_succeeded, write_legacy_vgg16_weights
+from conftest import SMOKE_SUBSET, SMOKE_TAGS, assert_smoke_run_succeeded, write_legacy_vgg16_weights
 
 RATE = 16000
-TAGS = TOY_TAGS[:SMOKE_TAGS]
+TAGS = toy_tags(SMOKE_SUBSET)[:SMOKE_TAGS]
 WINDOW_S = 1  # the smoke run's CRNN window and the DeepSpectrum window of the model used here
 MODELS = ("crnn/gru", f"DeepSpectrum/{WINDOW_S}s/gru")
 
@@ -44,13 +44,14 @@ def trained(smoke_run, tmp_path_factory):
     root = tmp_path_factory.mktemp("tag")
     base = root / "fusion"
     for model in MODELS:
-        shutil.copytree(smoke_run.out / "fusion" / model, base / model)
-    invoke(fusion, "-mep", smoke_run.root, "-fbp", base, "-o", root / "fused", "--thresholds", "validation")
-    tracks = data.read_split(data.split_tsv(data.split_dir(smoke_run.root), "test"))
+        shutil.copytree(smoke_run.run / "fusion" / model, base / model)
+    invoke(fusion, "-mep", smoke_run.root, "-fbp", base, "-o", root / "fused", "--thresholds", "validation",
+           "-te", smoke_run.split_tsv("test"), "-v", smoke_run.split_tsv("validation"))
+    tracks = data.read_split(smoke_run.split_tsv("test"))
     test_audio = [smoke_run.root / "audio" / track.path for track in tracks]
-    features = smoke_run.root / "features" / "DeepSpectrum" / f"{WINDOW_S}s"
+    features = smoke_run.features / f"{WINDOW_S}s"
     return {"base": base, "fused": root / "fused", "audio": test_audio, "features": features, "root": root,
-            "recorded_roots": (smoke_run.root, smoke_run.out)}
+            "recorded_roots": (smoke_run.root, smoke_run.out), "validation_tsv": smoke_run.split_tsv("validation")}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def test_printed_table_has_short_names_and_scores_only_without_thresholds(traine
     rows = [line.split("\t") for line in result.stdout.splitlines()]
     assert rows[0] == ["file", "tag", "score", "present"] and len(rows) == 3
     assert result.stderr.splitlines()[0] == "CPU only: no GPU visible"
-    assert {row[1] for row in rows[1:]} <= {name.removeprefix("mood/theme---") for name in TAGS}
+    assert {row[1] for row in rows[1:]} <= {name.removeprefix(f"{SMOKE_SUBSET}---") for name in TAGS}
     assert all(row[3] == "" for row in rows[1:]) and float(rows[1][2]) >= float(rows[2][2])
 
 
@@ -238,7 +239,7 @@ def test_thresholds_read_the_folder_then_the_recorded_split_and_v_overrides(trai
     assert capsys.readouterr().err == (f"Warning: {folder} holds no validation-truth.npy (written before the trainers "
                                        f"kept it): the thresholds read the validation split it records, {source}\n")
 
-    tsv = data.split_tsv(data.split_dir(trained["recorded_roots"][0]), "validation")
+    tsv = trained["validation_tsv"]
     truth, source = validation_truth(model, tsv)
     assert source == tsv
     np.testing.assert_array_equal(truth, kept)
