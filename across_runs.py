@@ -1,7 +1,7 @@
 """One table across runs: mean ± std of fusion.py's results.tsv over splits or seeds.
 
-    for split in 0 1 2 3 4; do python fusion.py -mep MEDIAEVAL19 -fbp split-$split/fusion -o split-$split/fusion-results; done
-    python across_runs.py split-{0,1,2,3,4}/fusion-results -o across-splits
+    for split in 0 1 2 3 4; do ./reproduce.sh --split $split MEDIAEVAL19 build; done
+    python across_runs.py build/moodtheme-split{0,1,2,3,4}-seed42/fusion-results/thresholds-test -o build/across-splits
 """
 
 from pathlib import Path
@@ -24,8 +24,8 @@ def main(result_dirs, output_dir):
     the same rows. Nothing is written if any is refused.
 
     \b
-    Example, each of five splits fused into split-N/fusion-results:
-      python across_runs.py split-{0,1,2,3,4}/fusion-results -o across-splits
+    Example, the five splits of mood/theme run by reproduce.sh --split N:
+      python across_runs.py build/moodtheme-split{0,1,2,3,4}-seed42/fusion-results/thresholds-test
     """
     summary = across_runs(result_dirs)
     for path in summary.runs:

@@ -118,6 +118,20 @@ def test_committed_label_files_are_regenerated_exactly(tmp_path):
     assert len(lines) == 4232
 
 
+def test_label_files_of_another_subset_take_its_names(tmp_path):
+    splits = tmp_path / "split-3"
+    splits.mkdir()
+    header = "\t".join(data.TSV_COLUMNS)
+    for split in data.SPLITS:
+        (splits / f"autotagging_instrument-{split}.tsv").write_text(
+            f"{header}\nt1\ta1\tb1\t01/1.mp3\t30.0\tinstrument---piano\tinstrument---voice\n")
+    result = CliRunner().invoke(make_labels, [str(splits), str(tmp_path / "labels"), "--subset", "instrument"])
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in (tmp_path / "labels").iterdir()) == [
+        f"autotagging_instrument-{split}.csv" for split in ("test", "train", "validation")]
+    assert (tmp_path / "labels/autotagging_instrument-test.csv").read_text() == "filename,label\n01/1.mp3,instrument---piano\n"
+
+
 def test_the_tag_prefix_comes_from_the_tag_list():
     tags = data.read_tag_list(DATASET / "data" / "tags" / "moodtheme_split.txt")
     assert data.tag_prefix(tags) == "mood/theme---"

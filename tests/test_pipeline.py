@@ -7,7 +7,7 @@ import fusion
 import train_rnn
 import transform_features
 from augli.data import TSV_COLUMNS
-from augli.metrics import METRICS
+from augli.metrics import METRICS, evaluate
 
 TAGS = ["mood/theme---calm", "mood/theme---dark", "mood/theme---happy"]
 WINDOWS, WIDTH = 3, 6
@@ -38,11 +38,7 @@ def test_features_to_fused_evaluation(tmp_path):
     features = tmp_path / "features" / "DeepSpectrum" / "1s"
     features.mkdir(parents=True)
     labels = {split: write_split(features, split, n_tracks, rng) for split, n_tracks in SIZES.items()}
-    dataset = tmp_path / "MEDIAEVAL19" / "mtg-jamendo-dataset"
-    (dataset / "results" / "mediaeval").mkdir(parents=True)
-    (dataset / "data" / "tags").mkdir(parents=True)
-    np.save(dataset / "results" / "mediaeval" / "groundtruth.npy", labels["test"])
-    (dataset / "data" / "tags" / "moodtheme_split.txt").write_text("\n".join(TAGS) + "\n")
+    (tmp_path / "MEDIAEVAL19").mkdir()  # no ground truth file: the test split's tags are the ground truth
 
     runner = CliRunner()
     result = runner.invoke(transform_features.main, [str(features), str(features)])
@@ -58,9 +54,13 @@ def test_features_to_fused_evaluation(tmp_path):
     out = tmp_path / "fusion-results"
     result = runner.invoke(fusion.main, ["-mep", str(tmp_path / "MEDIAEVAL19"), "-fbp", str(tmp_path / "fusion"),
                                          "-o", str(out), "--thresholds", "validation",
+                                         "-te", str(features / "autotagging_moodtheme-test.tsv"),
                                          "-v", str(features / "autotagging_moodtheme-validation.tsv")])
     assert result.exit_code == 0, result.output
     rows = [line.split("\t") for line in (out / "results.tsv").read_text().splitlines()]
     assert [row[0] for row in rows] == ["", "all", "ds-1s", "ds-all"]
     assert rows[0][1:] == list(METRICS)
     np.testing.assert_array_equal(np.load(out / "ds-1s" / "predictions.npy"), np.load(experiment / "predictions.npy"))
+    fused, decisions = np.load(out / "all" / "predictions.npy"), np.load(out / "all" / "decisions.npy")
+    expected = evaluate(labels["test"], fused, decisions)
+    assert rows[1][1:] == [f"{expected[metric]:.6f}" for metric in METRICS]  # scored against the test TSV's tags

@@ -157,3 +157,27 @@ def test_fewer_tags(tmp_path):
     assert result.stdout == f"wrote {tmp_path / 'toy'}: moodtheme split-0, 3 train, 3 validation, 4 test tracks of 1 s, 3 tags\n"
     assert data.read_tag_list(data.tag_list_path(tmp_path / "toy")) == list(toy.TOY_TAGS[:3])
     assert np.load(tmp_path / "toy/mtg-jamendo-dataset/results/mediaeval2019/groundtruth.npy").shape == (4, 3)
+
+
+@pytest.mark.parametrize("subset, categories", [("genre", {"genre"}), ("all", {"genre", "instrument", "mood/theme"})])
+def test_another_split_and_subset_has_mtgs_names_and_no_official_files(tmp_path, subset, categories):
+    """As MTG's repository: the subset's TSVs in split-3 and its sha256 list; a tag list and ground truth only for
+    split-0 of mood/theme. The same sounds under the subset's tag names."""
+    result = CliRunner().invoke(make_toy_dataset.main, [
+        str(tmp_path / "toy"), "--split", "3", "--subset", subset, "--tags", 5, "--train", 5, "--validation", 5,
+        "--test", 5, "--duration", 1, "-j", 1])
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "toy"
+    tracks = {split: data.read_split(data.split_tsv(data.split_dir(root, 3), split, subset)) for split in data.SPLITS}
+    tags = data.tags_of(tracks["train"])
+    assert tags == list(toy.toy_tags(subset)[:5]) and len(tags) == 5
+    assert {tag.split("---")[0] for tag in toy.toy_tags(subset)} == categories
+    assert {tag.split("---")[1] for tag in toy.toy_tags(subset)} == set(toy.SIGNATURES)
+    assert not (root / "mtg-jamendo-dataset/results").exists() and not data.tag_list_path(root).exists()
+    assert not data.split_dir(root, 0).exists()
+    listed = read_sha256_list(root / "mtg-jamendo-dataset" / data.sha256_list(subset, "audio"))
+    assert sorted(listed) == sorted(track.path for split in tracks.values() for track in split)
+    for split, split_tracks in tracks.items():
+        assert (root / "labels" / f"{data.split_file_name(split, subset)}.csv").read_text() == data.label_csv(split_tracks)
+    description = json.loads((root / "toy-dataset.json").read_text())
+    assert (description["split"], description["subset"]) == (3, subset)

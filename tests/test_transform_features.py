@@ -133,6 +133,21 @@ def test_golden_three_tracks(tmp_path):
         np.testing.assert_array_equal(npz["X"].view(np.uint32), golden.view(np.uint32))
 
 
+@pytest.mark.parametrize("subset, tsv_name", [("genre", "autotagging_genre-train.tsv"), ("all", "autotagging-train.tsv")])
+def test_another_subset_reads_its_own_tsvs(tmp_path, subset, tsv_name):
+    label_dir = tmp_path / "splits"
+    label_dir.mkdir()
+    write_tsv(label_dir / tsv_name, {"1/1.mp3": ("genre---rock",), "2/2.mp3": ("genre---jazz", "instrument---piano")})
+    (tmp_path / "train.csv").write_text("name,timeStamp,neuron_0\n1/1.mp3,0,0.5\n2/2.mp3,0,1.5\n")
+    result = run(tmp_path, label_dir, "--splits", "train", "--subset", subset)
+    assert result.exit_code == 0, result.output
+    with np.load(tmp_path / "train.npz") as npz:
+        assert npz["tags"].tolist() == ["genre---jazz", "genre---rock", "instrument---piano"]
+        assert npz["y"].tolist() == [[0, 1, 0], [1, 0, 1]]
+    result = run(tmp_path, label_dir, "--splits", "train")  # mood/theme's file is not there
+    assert result.exit_code == 1 and f"missing input file {label_dir / 'autotagging_moodtheme-train.tsv'}" in result.output
+
+
 def test_equals_the_original_pandas_algorithm(dataset):
     feature_dir, label_dir, _ = dataset
     assert run(feature_dir, label_dir, "--splits", "validation").exit_code == 0
