@@ -79,7 +79,7 @@ def sha256_list(subset=PAPER_SUBSET, quality="audio"):
 
 
 def sequences_npz(media_eval_path, split):
-    """The 1 s DeepSpectrum sequences of `split` where the pipeline (README, reproduce.sh) writes them below -mep."""
+    """The 1 s DeepSpectrum sequences of `split` where the pipeline (reproduce.sh, docs/pipeline.md) writes them below -mep."""
     return Path(media_eval_path) / SEQUENCES_1S / f"{split}.npz"
 
 

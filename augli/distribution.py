@@ -31,7 +31,7 @@ def check_tf_config():
     text = os.environ.get("TF_CONFIG")
     if not text:
         raise AugliError("--distribute multi-worker needs the TF_CONFIG variable (the cluster's workers and this "
-                         "one's task); see the README")
+                         "one's task); see docs/distributed.md")
     try:
         config = json.loads(text)
         config["cluster"]["worker"], config["task"]["type"], config["task"]["index"]

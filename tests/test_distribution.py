@@ -256,7 +256,7 @@ def test_crnn_on_two_replicas_writes_what_one_device_writes(clips, crnn_mixed, t
     (["--distribute", "none", "--devices", f"cpu:{TEST_CPU_DEVICES}"],
      f"--devices names {TEST_CPU_DEVICES} devices but --distribute none trains on one; pass --distribute mirrored"),
     (["--distribute", "multi-worker"], "--distribute multi-worker needs the TF_CONFIG variable (the cluster's "
-                                       "workers and this one's task); see the README"),
+                                       "workers and this one's task); see docs/distributed.md"),
 ])
 def test_refuses_devices_it_cannot_use(extra, message, sequences, tmp_path, monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
@@ -281,7 +281,7 @@ def free_ports(count):
 
 
 def test_two_workers_on_localhost_train_as_one_device(sequences, rnn_alone, tmp_path):
-    """The README's two-machine example, both machines here: the chief writes -ebp, the other worker its copy."""
+    """docs/distributed.md's two-machine example, both machines here: the chief writes -ebp, the other worker its copy."""
     ebp = tmp_path / "cluster"
     workers = [f"localhost:{port}" for port in free_ports(2)]
     environment = dict(os.environ, CUDA_VISIBLE_DEVICES="")
