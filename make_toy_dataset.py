@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from augli.data import PAPER_SPLIT, PAPER_SUBSET, SPLIT_NUMBERS, SUBSETS
+from augli.options import split_option, subset_option
 from augli.toy import TOY_TAGS, make_toy_dataset
 from augli.workers import DEFAULT_JOBS
 
@@ -23,10 +23,8 @@ from augli.workers import DEFAULT_JOBS
               help="Hz of the mp3s (prepare_audio.py resamples them to 16 kHz).")
 @click.option("--tags", "n_tags", type=click.IntRange(min=1, max=len(TOY_TAGS)), default=len(TOY_TAGS), show_default=True,
               help="How many of the toy tags to use (each split needs at least as many tracks).")
-@click.option("--split", "split_number", type=click.Choice([str(number) for number in SPLIT_NUMBERS]),
-              default=str(PAPER_SPLIT), show_default=True, help="Which of MTG-Jamendo's splits the TSVs are laid out as.")
-@click.option("--subset", type=click.Choice(SUBSETS), default=PAPER_SUBSET, show_default=True,
-              help="Whose file names and tag names the toy takes (the sounds stay the same).")
+@split_option("Which of MTG-Jamendo's splits the TSVs are laid out as.")
+@subset_option("Whose file names and tag names the toy takes (the sounds stay the same).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Decides every track, tag and sample.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=DEFAULT_JOBS, show_default=True, help="Worker processes.")
 def main(out, n_train, n_validation, n_test, duration, sample_rate, n_tags, split_number, subset, seed, jobs):
@@ -36,7 +34,7 @@ def main(out, n_train, n_validation, n_test, duration, sample_rate, n_tags, spli
     OUT/vggish-random-weights.h5 (random VGGish weights for crnn.py -vw) and OUT/toy-dataset.json (the
     settings and what each tag sounds like)."""
     sizes = {"train": n_train, "validation": n_validation, "test": n_test}
-    splits = make_toy_dataset(out, sizes, duration, sample_rate, n_tags, seed, jobs, int(split_number), subset)
+    splits = make_toy_dataset(out, sizes, duration, sample_rate, n_tags, seed, jobs, split_number, subset)
     counts = ", ".join(f"{len(tracks)} {split}" for split, tracks in splits.items())
     click.echo(f"wrote {out}: {subset} split-{split_number}, {counts} tracks of {duration:g} s, {n_tags} tags")
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from augli.data import PAPER_SPLIT, PAPER_SUBSET, SPLIT_NUMBERS, SUBSETS
 from augli.errors import AugliError
+from augli.options import split_option, subset_option
 from augli.preflight import preflight
 from vggish.params import DEFAULT_WEIGHTS_PATH
 
@@ -23,16 +23,14 @@ from vggish.params import DEFAULT_WEIGHTS_PATH
               help="The audio is MTG's audio-low download (ID.low.mp3): check it against that download's sha256 list.")
 @click.option("-vw", "--vggish-weights", type=click.Path(path_type=Path), default=DEFAULT_WEIGHTS_PATH,
               show_default=True, help="The VGGish weights crnn.py will load.")
-@click.option("--split", "split_number", type=click.Choice([str(number) for number in SPLIT_NUMBERS]),
-              default=str(PAPER_SPLIT), show_default=True, help="Which of MTG-Jamendo's splits the run trains on.")
-@click.option("--subset", type=click.Choice(SUBSETS), default=PAPER_SUBSET, show_default=True,
-              help="Which MTG-Jamendo subset the run trains on.")
+@split_option("Which of MTG-Jamendo's splits the run trains on.")
+@subset_option("Which MTG-Jamendo subset the run trains on.")
 @click.option("--features-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where the run writes its DeepSpectrum features  [default: DATA_ROOT/features/DeepSpectrum]")
 def main(data_root, output_dir, low_quality, vggish_weights, split_number, subset, features_dir):
     """Check the metadata, audio, weights, GPUs and disk space of a run on DATA_ROOT into OUTPUT_DIR; writes nothing."""
     report = preflight(data_root, output_dir, "audio-low" if low_quality else "audio", vggish_weights,
-                       int(split_number), subset, features_dir)
+                       split_number, subset, features_dir)
     click.echo("\n".join(report.lines))
     for note in report.notes:
         click.echo(f"note: {note}")

@@ -90,7 +90,8 @@ if [[ -n $split$subset$seed ]]; then
     split=${split:-0} subset=${subset:-moodtheme} seed=${seed:-42}
     RUN=$subset-split$split-seed$seed
     OUT=$OUT/$RUN
-    FEATURES=$ROOT/features/$subset-split$split/DeepSpectrum
+    RUN_DATA=$ROOT/features/$subset-split$split  # the run's label files and features
+    FEATURES=$RUN_DATA/DeepSpectrum
     NAMED=(--split "$split" --subset "$subset")
     TRAINED=(--seed "$seed")
     TRANSFORM=(--subset "$subset")
@@ -130,7 +131,7 @@ case $scale in
         ;;
 esac
 # A named run's label files are made from its own split TSVs (labels/ keeps the original's, of split-0).
-[[ -n ${RUN:-} ]] && LABELS=${FEATURES%/DeepSpectrum}/labels
+[[ -n ${RUN:-} ]] && LABELS=$RUN_DATA/labels
 CRNN+=("${TRAINED[@]}") RNN+=("${TRAINED[@]}")
 
 # One file per finished command, holding the command: what a run started again may skip.

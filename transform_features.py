@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
-from augli.data import PAPER_SUBSET, SPLITS, SUBSETS
+from augli.data import SPLITS
 from augli.features import transform_features
+from augli.options import subset_option
 
 
 def _parse_splits(context, parameter, value):
@@ -28,8 +29,7 @@ def _parse_splits(context, parameter, value):
               help="Comma-separated splits to convert.")
 @click.option("--compress/--no-compress", default=False, show_default=True,
               help="Write with np.savez_compressed as the original did (smaller, several times slower).")
-@click.option("--subset", type=click.Choice(SUBSETS), default=PAPER_SUBSET, show_default=True,
-              help="MTG-Jamendo subset whose split TSVs LABEL_DIR holds (autotagging-<split>.tsv for all).")
+@subset_option("MTG-Jamendo subset whose split TSVs LABEL_DIR holds (autotagging-<split>.tsv for all).")
 def main(feature_dir, label_dir, splits, compress, subset):
     """Convert FEATURE_DIR/<split>.csv (DeepSpectrum, run with -nl) to FEATURE_DIR/<split>.npz."""
     for path in transform_features(feature_dir, label_dir, splits, compress, subset):

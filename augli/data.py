@@ -48,6 +48,11 @@ class Track:
     tags: tuple
 
 
+def is_mediaeval2019(split_number, subset):
+    """The split and subset of MediaEval 2019's task: the only ones with a tag list, ground truth and pinned hashes."""
+    return (split_number, subset) == (PAPER_SPLIT, PAPER_SUBSET)
+
+
 def check_subset(subset):
     if subset not in SUBSETS:
         raise AugliError(f"unknown subset {subset!r}: choose from {', '.join(SUBSETS)}")
@@ -79,7 +84,7 @@ def sha256_list(subset=PAPER_SUBSET, quality="audio"):
 
 
 def sequences_npz(media_eval_path, split):
-    """The 1 s DeepSpectrum sequences of `split` where the pipeline (reproduce.sh, docs/pipeline.md) writes them below -mep."""
+    """The 1 s DeepSpectrum sequences of `split` where reproduce.sh writes them below -mep."""
     return Path(media_eval_path) / SEQUENCES_1S / f"{split}.npz"
 
 
@@ -194,7 +199,7 @@ def official_groundtruth_disagreement(media_eval_path, test_paths, truth, tags):
         return None
     official = load_groundtruth(media_eval_path)
     if official.shape != np.shape(truth):
-        return f"{path} is {official.shape[0]} x {official.shape[1]}, the test split's tags {np.shape(truth)[0]} x {np.shape(truth)[1]}"
+        return f"{path} is {' x '.join(map(str, official.shape))}, the test split's tags {' x '.join(map(str, np.shape(truth)))}"
     differing = int(np.sum(official != np.asarray(truth, dtype=bool)))
     return f"{path} differs from the test split's tags in {differing} cell(s)" if differing else None
 

@@ -1,10 +1,11 @@
-"""Command-line options that the TensorFlow scripts take alike, with no Keras import."""
+"""Command-line options that several scripts take alike, with no Keras import."""
 
 import re
 from pathlib import Path
 
 import click
 
+from augli.data import PAPER_SPLIT, PAPER_SUBSET, SPLIT_NUMBERS, SUBSETS
 from augli.params import DISTRIBUTE_MODES, OPTIMIZER_NAMES, RECURRENT_ACTIVATION_NAMES, RNN_TYPES
 
 LOGICAL_CPUS = re.compile(r"cpu:(\d+)")
@@ -82,3 +83,14 @@ def below_media_eval_path(path_of_split, split, help):
         return parameter.type.convert(path_of_split(context.params["media_eval_path"], split), parameter, context)
 
     return {"default": None, "callback": resolve, "help": f"{help}  [default: {path_of_split(Path('MEP'), split)}]"}
+
+
+def split_option(help):
+    """`--split K`, one of MTG-Jamendo's split numbers (MediaEval 2019's by default), as `split_number`."""
+    return click.option("--split", "split_number", type=click.IntRange(SPLIT_NUMBERS[0], SPLIT_NUMBERS[-1]),
+                        default=PAPER_SPLIT, show_default=True, help=help)
+
+
+def subset_option(help):
+    """`--subset NAME`, one of MTG-Jamendo's subsets (MediaEval 2019's by default)."""
+    return click.option("--subset", type=click.Choice(SUBSETS), default=PAPER_SUBSET, show_default=True, help=help)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from augli.audio import LOW_QUALITY_SUFFIX, locate, wav_path
 from augli.checksums import read_sha256_list, sha256_of
-from augli.data import (DATASET_COMMIT, DATASET_DIR, PAPER_SPLIT, PAPER_SUBSET, SPLITS, mediaeval2019_files, read_split,
-                        sha256_list, split_dir, split_tsv)
+from augli.data import (DATASET_COMMIT, DATASET_DIR, PAPER_SPLIT, PAPER_SUBSET, SPLITS, is_mediaeval2019,
+                        mediaeval2019_files, read_split, sha256_list, split_dir, split_tsv)
 from augli.errors import AugliError
 from augli.experiment import Experiment
 from augli.keras_cache import IMAGENET_WEIGHTS_BYTES, IMAGENET_WEIGHTS_FILE, IMAGENET_WEIGHTS_MD5, keras_cache_dir
@@ -83,7 +83,7 @@ def check_metadata(root, report, split_number=PAPER_SPLIT, subset=PAPER_SUBSET):
     """The split TSVs, for MediaEval 2019's split also the tag list and ground truth against their sha256;
     {split: tracks} of the readable TSVs."""
     wrong = []
-    pinned = mediaeval2019_files(root) if (split_number, subset) == (PAPER_SPLIT, PAPER_SUBSET) else []
+    pinned = mediaeval2019_files(root) if is_mediaeval2019(split_number, subset) else []
     for path, expected in pinned:
         if not path.is_file() or not os.access(path, os.R_OK):
             wrong.append(f"{path} is missing or unreadable")

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from augli.checksums import sha256_of
 from augli.data import (CATEGORY_SEPARATOR, DATASET_DIR, GROUNDTRUTH_CANDIDATES, PAPER_SPLIT, PAPER_SUBSET, TAG_LIST,
-                        TSV_COLUMNS, check_subset, label_csv, sha256_list, split_dir, split_file_name, split_tsv)
+                        TSV_COLUMNS, check_subset, is_mediaeval2019, label_csv, sha256_list, split_dir, split_file_name, split_tsv)
 from augli.errors import AugliError
 from augli.files import atomic_open, save_npy, write_text
 from augli.workers import as_finished, process_pool
@@ -148,6 +148,8 @@ SIGNATURES = {
         lambda n, sr, rng: _sweeps(n, sr, rng, 4300, 5500, 0.5),
     ),
 }
+
+
 def toy_tags(subset=PAPER_SUBSET):
     """The toy's tags under `subset`'s names, sorted: each signature in one of its categories, in turn."""
     categories = SUBSET_CATEGORIES[check_subset(subset)]
@@ -293,7 +295,7 @@ def _write_dataset(out, splits, tags, duration_s, sample_rate, seed, workers, sp
         write_text(split_tsv(split_dir(out, split_number), split, subset),
                    "".join(row + "\r\n" for row in rows))  # CRLF, as MTG's
         write_text(out / LABEL_DIR / f"{split_file_name(split, subset)}.csv", label_csv(split_tracks))
-    if (split_number, subset) == (PAPER_SPLIT, PAPER_SUBSET):
+    if is_mediaeval2019(split_number, subset):
         write_text(dataset / TAG_LIST, "".join(tag + "\n" for tag in tags))
         save_npy(dataset / GROUNDTRUTH_2019, np.array([[tag in track.tags for tag in tags] for track in splits["test"]]))
     write_text(dataset / sha256_list(subset, AUDIO_QUALITY),

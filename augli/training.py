@@ -191,8 +191,8 @@ def evaluation_truth(media_eval_path, test_paths, labels, tags, test_source):
     truth = np.asarray(labels).astype(bool)
     without_positives = [tag for tag, positives in zip(tags, truth.sum(axis=0)) if positives == 0]
     if without_positives:
-        raise AugliError(f"{test_source}: no test track has tag {without_positives[0]!r}"
-                         f"{f' (nor {len(without_positives) - 1} other tags)' if len(without_positives) > 1 else ''}, "
+        others = f" (nor {len(without_positives) - 1} other tags)" if len(without_positives) > 1 else ""
+        raise AugliError(f"{test_source}: no test track has tag {without_positives[0]!r}{others}, "
                          "so its test ROC-AUC is undefined")
     disagreement = official_groundtruth_disagreement(media_eval_path, test_paths, truth, tags)
     if disagreement is not None:

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import click
 
-from augli.data import PAPER_SUBSET, SPLITS, SUBSETS, label_csv, read_split, split_file_name, split_tsv
+from augli.data import SPLITS, label_csv, read_split, split_file_name, split_tsv
 from augli.files import write_text
+from augli.options import subset_option
 
 
 @click.command()
 @click.argument("split_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("output_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--subset", type=click.Choice(SUBSETS), default=PAPER_SUBSET, show_default=True,
-              help="MTG-Jamendo subset whose split TSVs to read (autotagging-<split>.tsv for all).")
+@subset_option("MTG-Jamendo subset whose split TSVs to read (autotagging-<split>.tsv for all).")
 def main(split_dir, output_dir, subset):
     """Write OUTPUT_DIR/autotagging_<subset>-{train,validation,test}.csv from SPLIT_DIR's TSVs."""
     contents = {split: label_csv(read_split(split_tsv(split_dir, split, subset))) for split in SPLITS}
